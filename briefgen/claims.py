@@ -1,0 +1,137 @@
+"""The caveats rule: a claim's status is computed from its sources, never typed by hand.
+
+Reliability (Admiralty A-F) belongs to a source; credibility (1-6) to a claim. The rule
+(DESIGN.md section 3), with the thresholds configurable in briefgen.yaml:
+
+1. kind judgment/assumption -> JUDGMENT/ASSUMPTION, never among facts.
+2. distinct sources: a reference derived from another counts as that one.
+   S+ = supporting sources with reliability at or above `supporting_reliability` (C);
+   C  = contradicting sources at or above `contradicting_reliability` (D).
+3. DISPUTED if C is non-empty or credibility is 4 or 5.
+4. SOURCED if credibility <= 2 and |S+| >= 2, or |S+| == 1 and that source is a primary
+   record ("single primary source").
+5. UNCORROBORATED otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from briefgen.schema import ClaimSpec, Reference, Thresholds
+
+RELIABILITY_WORDS = {
+    "A": "completely reliable", "B": "usually reliable", "C": "fairly reliable",
+    "D": "not usually reliable", "E": "unreliable", "F": "reliability cannot be judged",
+}
+CREDIBILITY_WORDS = {
+    1: "confirmed by other sources", 2: "probably true", 3: "possibly true", 4: "doubtful",
+    5: "improbable", 6: "truth cannot be judged",
+}
+LIKELIHOOD_SCALE = (
+    ("almost no chance", "01-05%"), ("very unlikely", "05-20%"), ("unlikely", "20-45%"),
+    ("roughly even chance", "45-55%"), ("likely", "55-80%"), ("very likely", "80-95%"),
+    ("almost certain", "95-99%"),
+)
+
+
+class Status(StrEnum):
+    SOURCED = "sourced"
+    UNCORROBORATED = "uncorroborated"
+    DISPUTED = "disputed"
+    JUDGMENT = "judgment"
+    ASSUMPTION = "assumption"
+
+    @property
+    def label(self) -> str:
+        return {"sourced": "Sourced fact", "uncorroborated": "Uncorroborated",
+                "disputed": "Disputed", "judgment": "Judgment",
+                "assumption": "Assumption"}[self.value]
+
+
+@dataclass(frozen=True)
+class Grading:
+    status: Status
+    reason: str
+    supporting: tuple[str, ...]        # distinct supporting source ids (all reliabilities)
+    strong_supporting: tuple[str, ...]  # S+
+    contradicting: tuple[str, ...]      # C
+    single_primary: bool
+    grade: str                          # e.g. "B2": best supporting reliability + credibility
+
+
+def root_source(ref_id: str, references: Mapping[str, Reference]) -> str:
+    """Follow `derived_from` to the original, so a source repeating another counts once."""
+    seen = {ref_id}
+    current = ref_id
+    while (ref := references.get(current)) is not None and ref.custom.derived_from:
+        current = ref.custom.derived_from
+        if current in seen:  # a cycle is reported by the loader; do not loop here
+            break
+        seen.add(current)
+    return current
+
+
+def _at_least(reliability: str, threshold: str) -> bool:
+    return reliability <= threshold  # "A" < "B" < ... < "F"
+
+
+def _distinct(ids: list[str], references: Mapping[str, Reference]) -> tuple[str, ...]:
+    roots: dict[str, None] = {}
+    for ref_id in ids:
+        roots.setdefault(root_source(ref_id, references), None)
+    return tuple(roots)
+
+
+def best_reliability(ids: tuple[str, ...], references: Mapping[str, Reference]) -> str | None:
+    grades = sorted(references[i].custom.reliability for i in ids if i in references)
+    return grades[0] if grades else None
+
+
+def grade(claim: ClaimSpec, references: Mapping[str, Reference],
+          thresholds: Thresholds | None = None) -> Grading:
+    """Compute a claim's status from its evidence, its credibility and the thresholds."""
+    t = thresholds or Thresholds()
+    supporting = _distinct([e.ref for e in claim.evidence if e.stance == "supports"], references)
+    contradicting_all = _distinct(
+        [e.ref for e in claim.evidence if e.stance == "contradicts"], references)
+
+    def reliability(ref_id: str) -> str:
+        ref = references.get(ref_id)
+        return ref.custom.reliability if ref else "F"
+
+    strong = tuple(s for s in supporting if _at_least(reliability(s), t.supporting_reliability))
+    contradicting = tuple(
+        c for c in contradicting_all if _at_least(reliability(c), t.contradicting_reliability))
+    best = best_reliability(supporting, references) or "F"
+    label = f"{best}{claim.credibility}"
+
+    def result(status: Status, reason: str, single: bool = False) -> Grading:
+        return Grading(status, reason, supporting, strong, contradicting, single, label)
+
+    if claim.kind == "judgment":
+        return result(Status.JUDGMENT, "an analytic judgment, not a statement of fact")
+    if claim.kind == "assumption":
+        return result(Status.ASSUMPTION, "an assumption the analysis rests on")
+    if contradicting:
+        return result(Status.DISPUTED, "contradicted by " + ", ".join(contradicting))
+    if claim.credibility in (4, 5):
+        word = CREDIBILITY_WORDS[claim.credibility]
+        return result(Status.DISPUTED, f"credibility {claim.credibility} ({word})")
+    if claim.credibility <= t.sourced_max_credibility:
+        if len(strong) >= t.corroborating_sources:
+            return result(Status.SOURCED, f"{len(strong)} independent reliable sources")
+        if len(strong) == 1 and (ref := references.get(strong[0])) and ref.custom.primary:
+            return result(Status.SOURCED, "single primary source", single=True)
+    if not claim.evidence:
+        return result(Status.UNCORROBORATED, "no evidence recorded")
+    if not strong:
+        return result(Status.UNCORROBORATED,
+                      f"no supporting source graded {t.supporting_reliability} or better")
+    if claim.credibility > t.sourced_max_credibility:
+        word = CREDIBILITY_WORDS[claim.credibility]
+        return result(Status.UNCORROBORATED, f"credibility {claim.credibility} ({word})")
+    return result(Status.UNCORROBORATED,
+                  f"{len(strong)} reliable source(s); {t.corroborating_sources} needed, "
+                  "or one primary record")

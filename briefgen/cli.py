@@ -1,0 +1,210 @@
+"""The command line. The only module that talks to the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import shutil
+import sys
+from importlib.resources import files
+from pathlib import Path
+
+from briefgen import __version__
+from briefgen.errors import BriefgenError, Diagnostic, error
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="briefgen", description="Build graded PDF briefing packs from Markdown notes.")
+    parser.add_argument("--version", action="version", version=f"briefgen {__version__}")
+    parser.add_argument("-C", "--project", type=Path, default=None, metavar="DIR",
+                        help="project folder (default: the nearest folder with briefgen.yaml)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    b = sub.add_parser("build", help="build PDF packs into output/")
+    b.add_argument("--area", action="append", metavar="AREA",
+                   help="build only this area (repeatable)")
+    b.add_argument("--audience", action="append", metavar="NAME",
+                   help="build only this audience (repeatable; default: every audience)")
+    b.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="output folder (default: PROJECT/output)")
+    b.add_argument("--force", action="store_true", help="rebuild packs even if unchanged")
+    b.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                   help="worker processes (default: number of cores)")
+
+    c = sub.add_parser("check", help="validate the project without building")
+    c.add_argument("--strict", action="store_true", help="warnings fail too")
+    c.add_argument("--format", choices=("text", "json"), default="text")
+
+    cl = sub.add_parser("claims", help="list every claim with its computed status")
+    cl.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    cl.add_argument("--area", action="append", metavar="AREA", help="only this area")
+
+    i = sub.add_parser("init", help="create a small project that builds as it is")
+    i.add_argument("directory", type=Path)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "init":
+            return cmd_init(args)
+        from briefgen.sources import find_root, load_project
+
+        root = find_root(args.project or Path.cwd())
+        if args.command == "check":
+            return cmd_check(args, root)
+        project = load_project(root)
+        if args.command == "build":
+            return cmd_build(args, project)
+        return cmd_claims(args, project)
+    except BriefgenError as exc:
+        _print_diagnostics(exc.diagnostics)
+        return EXIT_PROBLEMS
+    except KeyboardInterrupt:
+        print("briefgen: interrupted", file=sys.stderr)
+        return 130
+
+
+def _print_diagnostics(diagnostics: list[Diagnostic]) -> None:
+    for diagnostic in diagnostics:
+        print(diagnostic.format(), file=sys.stderr)
+    errors = sum(d.severity == "error" for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    if diagnostics:
+        print(f"{errors} error(s), {warnings} warning(s)", file=sys.stderr)
+
+
+def cmd_check(args: argparse.Namespace, root: Path) -> int:
+    from briefgen.sources import load_project
+
+    try:
+        project = load_project(root)
+        diagnostics = list(project.warnings)
+    except BriefgenError as exc:
+        project, diagnostics = None, exc.diagnostics
+    failed = any(d.severity == "error" for d in diagnostics) or (args.strict and diagnostics)
+    if args.format == "json":
+        print(json.dumps([{"file": d.location.file, "line": d.location.line,
+                           "severity": d.severity, "message": d.message, "hint": d.hint,
+                           "code": d.code} for d in diagnostics], indent=2))
+    else:
+        _print_diagnostics(diagnostics)
+        if project is not None and not args.quiet:
+            print(f"checked {len(project.areas)} area(s), {len(project.claims)} claim(s), "
+                  f"{len(project.references)} reference(s): "
+                  f"{'problems found' if failed else 'ok'}")
+    return EXIT_PROBLEMS if failed else EXIT_OK
+
+
+def cmd_build(args: argparse.Namespace, project) -> int:  # noqa: ANN001
+    from briefgen.build import build
+
+    if args.jobs < 1:
+        return _usage("--jobs must be 1 or more")
+    for warning in project.warnings if not args.quiet else ():
+        print(warning.format(), file=sys.stderr)
+    out = (args.out or project.root / "output").resolve()
+
+    def show(result) -> None:  # noqa: ANN001
+        if result.status == "failed":
+            print(f"FAILED  {result.audience}/{result.area}: {result.message}", file=sys.stderr)
+        elif not args.quiet:
+            detail = {"built": f"{result.pages} pages, {result.seconds:.1f} s",
+                      "unchanged": "unchanged", "withheld": result.message}[result.status]
+            print(f"{result.status:<9} {result.audience}/{result.area}.pdf  ({detail})")
+        if not args.quiet:
+            for item in result.withheld:
+                print(f"          withheld {item.what} {item.name} (TLP:{item.handling}) "
+                      f"from {result.audience}")
+            for blocked in result.blocked:
+                print(f"          blocked resource {blocked}", file=sys.stderr)
+
+    results = build(project, out, areas=args.area, audiences=args.audience, force=args.force,
+                    jobs=args.jobs, on_result=show)
+    failed = [r for r in results if r.status == "failed"]
+    if not args.quiet or failed:
+        counts = {s: sum(r.status == s for r in results)
+                  for s in ("built", "unchanged", "withheld", "failed")}
+        summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        print(f"{summary} -> {out}", file=sys.stderr if failed else sys.stdout)
+    return EXIT_PROBLEMS if failed else EXIT_OK
+
+
+def _usage(message: str) -> int:
+    print(f"briefgen: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def claim_rows(project, areas: list[str] | None = None) -> list[dict]:  # noqa: ANN001
+    from briefgen.claims import grade
+
+    rows = []
+    for area in project.areas:
+        if areas and area.slug not in areas:
+            continue
+        for claim in area.claims:
+            g = grade(claim.spec, project.references, project.config.thresholds)
+            rows.append({
+                "area": area.slug, "id": claim.id, "text": claim.spec.text,
+                "kind": claim.spec.kind, "status": g.status.value, "reason": g.reason,
+                "grade": g.grade, "credibility": claim.spec.credibility,
+                "single_primary_source": g.single_primary,
+                "sources": [{"ref": e.ref, "stance": e.stance, "locator": e.locator,
+                             "reliability": project.references[e.ref].custom.reliability}
+                            for e in claim.spec.evidence],
+                "location": str(claim.location),
+            })
+    return rows
+
+
+def cmd_claims(args: argparse.Namespace, project) -> int:  # noqa: ANN001
+    if args.area:
+        known = {a.slug for a in project.areas}
+        for slug in args.area:
+            if slug not in known:
+                return _usage(f"no area '{slug}' (areas: {', '.join(sorted(known))})")
+    rows = claim_rows(project, args.area)
+    if args.format == "json":
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    elif args.format == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["area", "id", "status", "grade", "kind", "text", "sources", "location"])
+        for r in rows:
+            writer.writerow([r["area"], r["id"], r["status"], r["grade"], r["kind"], r["text"],
+                             "; ".join(f"{s['ref']} ({s['stance']})" for s in r["sources"]),
+                             r["location"]])
+        sys.stdout.write(buffer.getvalue())
+    else:
+        width = shutil.get_terminal_size((120, 20)).columns
+        text_width = max(20, width - 48)
+        print(f"{'AREA':<13} {'ID':<8} {'STATUS':<15} {'GRADE':<5} TEXT")
+        for r in rows:
+            text = r["text"] if len(r["text"]) <= text_width else r["text"][: text_width - 1] + "…"
+            print(f"{r['area']:<13} {r['id']:<8} {r['status']:<15} {r['grade']:<5} {text}")
+        counts: dict[str, int] = {}
+        for r in rows:
+            counts[r["status"]] = counts.get(r["status"], 0) + 1
+        print(f"{len(rows)} claims: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    target: Path = args.directory
+    if target.exists() and any(target.iterdir()):
+        raise error(target, "folder exists and is not empty",
+                    hint="choose a new folder name; init never overwrites files")
+    skeleton = files("briefgen") / "skeleton"
+    shutil.copytree(str(skeleton), target, dirs_exist_ok=True)
+    print(f"created a briefgen project in {target}\n"
+          f"next: cd {target} && briefgen build")
+    return EXIT_OK
+

@@ -1,0 +1,119 @@
+"""Markdown note bodies to safe HTML, with claim markers and citations.
+
+Marker syntax in a note body:
+  [[INT-07]]              a claim reference: renders the claim's status marker, linked to it
+  [@ref-id]               a citation of a reference in sources/references.yaml
+  [@ref-id, art. 8]       ... with a locator
+  [@a; @b, p. 3]          several citations at once
+
+Order of work, and why: markers are swapped for unguessable tokens *before* Markdown runs,
+the Markdown output is sanitised with an allowlist (nh3), and only then are the tokens
+replaced by trusted HTML. So note text can never forge a marker, an id or a class, and raw
+HTML in a note cannot smuggle scripts, styles, objects or attachments.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import markdown
+import nh3
+
+CLAIM_MARKER = re.compile(r"\[\[\s*([A-Za-z0-9][A-Za-z0-9_.-]*)\s*\]\]")
+CITATION = re.compile(r"\[@([^\]\n]+)\]")
+CITE_ITEM = re.compile(r"^@?([A-Za-z0-9][A-Za-z0-9_.-]*)\s*(?:,\s*(.*))?$")
+
+ALLOWED_TAGS = {
+    "p", "br", "hr", "em", "strong", "b", "i", "u", "s", "sub", "sup", "small", "code", "pre",
+    "kbd", "blockquote", "q", "ul", "ol", "li", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5",
+    "h6", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "a", "img", "figure",
+    "figcaption", "abbr", "span", "div", "mark",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"}, "img": {"src", "alt", "title", "width", "height"},
+    "th": {"align"}, "td": {"align"}, "abbr": {"title"}, "ol": {"start"},
+}
+HEADING = re.compile(r"<(/?)h([1-6])>")
+
+
+@dataclass(frozen=True)
+class Marker:
+    kind: str           # "claim" | "cite"
+    target: str         # claim id or reference id
+    locator: str
+    line: int           # 1-based line within the text given to find_markers
+    column: int
+
+
+def parse_citation(inner: str) -> list[tuple[str, str]] | None:
+    """`a; @b, p. 3` -> [("a", ""), ("b", "p. 3")], or None if it is not a citation."""
+    items = []
+    for part in inner.split(";"):
+        match = CITE_ITEM.match(part.strip())
+        if not match:
+            return None
+        items.append((match.group(1), (match.group(2) or "").strip()))
+    return items
+
+
+def find_markers(text: str) -> list[Marker]:
+    """Every claim marker and citation with its position, for validation and linting."""
+    found: list[Marker] = []
+    for match in CLAIM_MARKER.finditer(text):
+        line, col = _position(text, match.start())
+        found.append(Marker("claim", match.group(1), "", line, col))
+    for match in CITATION.finditer(text):
+        items = parse_citation(match.group(1))
+        line, col = _position(text, match.start())
+        for ref_id, locator in items or []:
+            found.append(Marker("cite", ref_id, locator, line, col))
+    return found
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+ClaimRenderer = Callable[[str], str]
+CiteRenderer = Callable[[list[tuple[str, str]]], str]
+
+
+def render(body: str, *, claim: ClaimRenderer, cite: CiteRenderer, heading_shift: int = 2) -> str:
+    """Render a note body to sanitised HTML; marker HTML comes from the trusted callbacks."""
+    nonce = secrets.token_hex(8)
+    replacements: list[str] = []
+
+    def token(html: str) -> str:
+        replacements.append(html)
+        return f"bgx{nonce}q{len(replacements) - 1}x"
+
+    def swap_cite(match: re.Match[str]) -> str:
+        items = parse_citation(match.group(1))
+        return token(cite(items)) if items else match.group(0)
+
+    text = CLAIM_MARKER.sub(lambda m: token(claim(m.group(1))), body)
+    text = CITATION.sub(swap_cite, text)
+    html = markdown.markdown(
+        text, extensions=["tables", "sane_lists", "smarty", "def_list", "abbr"],
+        extension_configs={"tables": {"use_align_attribute": True}}, output_format="html")
+    html = nh3.clean(
+        html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, link_rel=None,
+        url_schemes={"http", "https", "mailto"}, strip_comments=True,
+        clean_content_tags={"script", "style"})
+
+    def shift(match: re.Match[str]) -> str:
+        level = min(int(match.group(2)) + heading_shift, 6)
+        return f"<{match.group(1)}h{level}>"
+
+    html = HEADING.sub(shift, html)
+    return re.sub(rf"bgx{nonce}q(\d+)x", lambda m: replacements[int(m.group(1))], html)
+
+
+def inline(text: str) -> str:
+    """Render a short Markdown string (summary, basis) as inline, sanitised HTML."""
+    html = render(text, claim=lambda _id: "", cite=lambda _items: "")
+    return re.sub(r"^<p>(.*)</p>$", r"\1", html.strip(), flags=re.DOTALL)

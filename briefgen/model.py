@@ -1,0 +1,79 @@
+"""Plain data for a loaded project. Schemas (what users write) live in schema.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from briefgen.errors import Diagnostic, Location
+from briefgen.schema import (
+    TLP_ORDER,
+    AreaMeta,
+    AudienceConfig,
+    ClaimSpec,
+    NoteMeta,
+    ProjectConfig,
+    Reference,
+)
+
+
+@dataclass(frozen=True)
+class Claim:
+    spec: ClaimSpec
+    area: str
+    note: str
+    location: Location
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+
+@dataclass(frozen=True)
+class Note:
+    slug: str
+    display: str
+    meta: NoteMeta
+    body: str
+    body_line: int
+    claims: tuple[Claim, ...]
+
+
+@dataclass(frozen=True)
+class Area:
+    slug: str
+    display: str
+    meta: AreaMeta
+    scope: str
+    scope_line: int
+    notes: tuple[Note, ...]
+
+    @property
+    def claims(self) -> tuple[Claim, ...]:
+        return tuple(c for n in self.notes for c in n.claims)
+
+
+@dataclass(frozen=True)
+class Audience:
+    name: str
+    directory: Path
+    config: AudienceConfig
+
+    def clears(self, tlp: str) -> bool:
+        return TLP_ORDER[tlp] <= TLP_ORDER[self.config.clearance]
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    config: ProjectConfig
+    references: dict[str, Reference]
+    reference_lines: dict[str, int]
+    areas: tuple[Area, ...]
+    audiences: dict[str, Audience]
+    files: tuple[Path, ...] = field(default=())  # every input file read, for hashing
+    warnings: tuple[Diagnostic, ...] = field(default=())
+
+    @property
+    def claims(self) -> tuple[Claim, ...]:
+        return tuple(c for a in self.areas for c in a.claims)

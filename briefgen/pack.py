@@ -1,0 +1,89 @@
+"""Assemble one pack: an area seen by one audience, with handling applied and claims graded.
+
+Handling rule: a note's effective marking is the most restrictive of its own `handling` and
+its claims' (a sentence carrying a restricted claim would leak it), and anything marked above
+the audience's clearance is left out of the pack entirely and reported as withheld.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from briefgen.claims import Grading, Status, grade
+from briefgen.markup import find_markers
+from briefgen.model import Area, Audience, Claim, Note, Project
+from briefgen.schema import TLP_ORDER, KeyJudgment, Reference
+
+
+def most_restrictive(*labels: str) -> str:
+    return max(labels, key=TLP_ORDER.__getitem__)
+
+
+def effective_handling(note: Note) -> str:
+    return most_restrictive(note.meta.handling, *(c.spec.handling for c in note.claims))
+
+
+@dataclass(frozen=True)
+class Withheld:
+    what: str       # "area" | "note" | "reference"
+    name: str
+    handling: str
+
+
+@dataclass
+class Pack:
+    project: Project
+    area: Area
+    audience: Audience
+    notes: tuple[Note, ...]
+    claims: tuple[Claim, ...]
+    gradings: dict[str, Grading]
+    key_judgments: tuple[KeyJudgment, ...]
+    references: dict[str, Reference]     # those this pack uses, in citation order
+    citation_numbers: dict[str, int]
+    tlp: str
+    withheld: list[Withheld] = field(default_factory=list)
+
+    def by_status(self, status: Status) -> list[Claim]:
+        return [c for c in self.claims if self.gradings[c.id].status is status]
+
+    @property
+    def filename(self) -> str:
+        return f"{self.area.slug}.pdf"
+
+
+def assemble(project: Project, area: Area, audience: Audience) -> Pack | None:
+    """The pack for `area` as `audience` may see it, or None if the whole area is withheld."""
+    if not audience.clears(area.meta.handling):
+        return None
+    withheld: list[Withheld] = []
+    notes = []
+    for note in area.notes:
+        label = effective_handling(note)
+        if audience.clears(label):
+            notes.append(note)
+        else:
+            withheld.append(Withheld("note", note.display, label))
+    claims = tuple(c for n in notes for c in n.claims)
+    thresholds = project.config.thresholds
+    gradings = {c.id: grade(c.spec, project.references, thresholds) for c in claims}
+
+    order: dict[str, int] = {}
+    texts = [area.scope, area.meta.source_summary, *(n.body for n in notes)]
+    cited = [m.target for t in texts for m in find_markers(t) if m.kind == "cite"]
+    cited += [e.ref for c in claims for e in c.spec.evidence]
+    for ref_id in cited:
+        ref = project.references.get(ref_id)
+        if ref is None or ref_id in order:
+            continue
+        if not audience.clears(ref.custom.tlp):
+            if not any(w.name == ref_id for w in withheld):
+                withheld.append(Withheld("reference", ref_id, ref.custom.tlp))
+            continue
+        order[ref_id] = len(order) + 1
+    references = {ref_id: project.references[ref_id] for ref_id in order}
+    tlp = most_restrictive(project.config.handling, area.meta.handling,
+                           *(effective_handling(n) for n in notes),
+                           *(r.custom.tlp for r in references.values()))
+    return Pack(project, area, audience, tuple(notes), claims, gradings,
+                tuple(area.meta.key_judgments), references, order, tlp, withheld)

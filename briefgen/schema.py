@@ -1,0 +1,272 @@
+"""The file formats a user writes, as validated schemas with defaults.
+
+Validation errors are turned into `file:line: message` diagnostics by `validate`, which walks
+the located YAML (see yamlio) along pydantic's error path to find the line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from briefgen.errors import Collector
+from briefgen.yamlio import LocDict, LocList
+
+TLP = Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
+TLP_ORDER: dict[str, int] = {"CLEAR": 0, "GREEN": 1, "AMBER": 2, "AMBER+STRICT": 3, "RED": 4}
+Reliability = Literal["A", "B", "C", "D", "E", "F"]
+Likelihood = Literal["almost no chance", "very unlikely", "unlikely", "roughly even chance",
+                     "likely", "very likely", "almost certain"]
+Confidence = Literal["low", "moderate", "high"]
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+SECTIONS = ("cover", "contents", "key_judgments", "scope", "body", "caveats", "sources", "keys",
+            "revisions")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              str_strip_whitespace=True)
+
+
+class Revision(Strict):
+    edition: str
+    date: dt.date
+    summary: str
+
+
+class Thresholds(Strict):
+    """The caveats rule's knobs; defaults follow the Admiralty/ICD 206 reading in DESIGN.md."""
+
+    corroborating_sources: int = Field(2, ge=1, le=10)
+    supporting_reliability: Reliability = "C"
+    contradicting_reliability: Reliability = "D"
+    sourced_max_credibility: int = Field(2, ge=1, le=6)
+
+
+class ProjectConfig(Strict):
+    title: str = Field(min_length=1)
+    subtitle: str = ""
+    issuer: str = Field(min_length=1)
+    edition: str = Field(min_length=1)
+    as_of: dt.date
+    lang: str = Field("en", pattern=r"^[a-zA-Z]{2,3}(-[A-Za-z0-9]+)*$")
+    default_audience: str = "study-group"
+    keywords: list[str] = []
+    handling: TLP = "CLEAR"
+    thresholds: Thresholds = Thresholds()
+    revisions: list[Revision] = []
+
+
+class AudienceConfig(Strict):
+    title: str = Field(min_length=1)
+    description: str = ""
+    page_size: Literal["A4", "A5", "letter", "legal", "B5"] = "A4"
+    base_font_size: float = Field(10.5, ge=6, le=32)
+    clearance: TLP = "CLEAR"
+    sections: list[Literal[SECTIONS]] = list(SECTIONS)  # type: ignore[valid-type]
+    inline_grades: bool = False
+    explain_grades: bool = True
+    pdf_variant: Literal["pdf/a-3b", "pdf/ua-1", "pdf/a-2b"] | None = None
+    pdf_tags: bool = False
+
+
+class Name(Strict):
+    literal: str | None = None
+    family: str | None = None
+    given: str | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Name:
+        if not (self.literal or self.family):
+            raise ValueError("a name needs 'literal' or 'family'")
+        return self
+
+    def display(self) -> str:
+        if self.literal:
+            return self.literal
+        return ", ".join(p for p in (self.family, self.given) if p)
+
+
+class DateParts(Strict):
+    date_parts: list[list[int]] | None = Field(None, alias="date-parts")
+    literal: str | None = None
+
+    @field_validator("date_parts")
+    @classmethod
+    def _shape(cls, value: list[list[int]] | None) -> list[list[int]] | None:
+        if value is not None and (len(value) != 1 or not 1 <= len(value[0]) <= 3):
+            raise ValueError("date-parts is [[year]], [[year, month]] or [[year, month, day]]")
+        if value is not None:
+            dt.date(value[0][0], *(value[0][1:] + [1, 1][: 3 - len(value[0])]))
+        return value
+
+    def display(self) -> str:
+        if self.literal:
+            return self.literal
+        assert self.date_parts is not None
+        parts = self.date_parts[0]
+        if len(parts) == 3:
+            return dt.date(*parts).strftime("%-d %B %Y")
+        if len(parts) == 2:
+            return dt.date(parts[0], parts[1], 1).strftime("%B %Y")
+        return str(parts[0])
+
+
+class ReferenceGrading(Strict):
+    reliability: Reliability
+    descriptor: str = Field(min_length=1)
+    primary: bool = False
+    derived_from: str | None = None
+    tlp: TLP = "CLEAR"
+
+
+class Reference(Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    type: str = "document"
+    title: str = Field(min_length=1)
+    author: list[Name] = []
+    editor: list[Name] = []
+    issued: DateParts | None = None
+    publisher: str | None = None
+    publisher_place: str | None = Field(None, alias="publisher-place")
+    URL: str | None = None
+    accessed: DateParts | None = None
+    container_title: str | None = Field(None, alias="container-title")
+    number: str | None = None
+    note: str | None = None
+    language: str | None = None
+    custom: ReferenceGrading
+
+
+class Evidence(Strict):
+    ref: str = Field(pattern=ID_PATTERN)
+    stance: Literal["supports", "contradicts"]
+    locator: str = ""
+    note: str = ""
+
+
+class ClaimSpec(Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    text: str = Field(min_length=1)
+    kind: Literal["information", "assumption", "judgment"] = "information"
+    credibility: int = Field(6, ge=1, le=6)
+    rationale: str = ""
+    evidence: list[Evidence] = []
+    handling: TLP = "CLEAR"
+    likelihood: Likelihood | None = None
+    confidence: Confidence | None = None
+
+
+class KeyJudgment(Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    text: str = Field(min_length=1)
+    likelihood: Likelihood
+    confidence: Confidence
+    basis: str = ""
+
+
+class EditorialItem(Strict):
+    excerpt: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+
+
+class AreaMeta(Strict):
+    title: str = Field(min_length=1)
+    order: int = 0
+    summary: str = ""
+    key_judgments: list[KeyJudgment] = []
+    source_summary: str = ""
+    editorial: list[EditorialItem] = []
+    handling: TLP = "CLEAR"
+
+
+class NoteMeta(Strict):
+    title: str = Field(min_length=1)
+    order: int = 0
+    handling: TLP = "CLEAR"
+    claims: list[ClaimSpec] = []
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def line_of(data: Any, loc: tuple[Any, ...]) -> int | None:  # noqa: ANN401
+    """Follow a pydantic error path through located YAML to the deepest known line."""
+    line = getattr(data, "line", None) or None
+    node = data
+    for step in loc:
+        if isinstance(node, LocDict) and step in node:
+            line = node.key_lines.get(step, line)
+            node = node[step]
+        elif isinstance(node, LocList) and isinstance(step, int) and step < len(node):
+            line = node.item_lines[step]
+            node = node[step]
+        else:
+            break
+    return line
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for step in loc:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out
+
+
+def validate(model: type[M], data: Any, display: str, sink: Collector,  # noqa: ANN401
+             what: str = "") -> M | None:
+    """Validate `data` against `model`; add located diagnostics to `sink` on failure."""
+    if not isinstance(data, dict):
+        sink.add(display, f"{what or 'file'} must be a YAML mapping (key: value lines)",
+                 line=getattr(data, "line", None) or 1)
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(s for s in err["loc"] if not (isinstance(s, str) and "[" in s))
+            where = _path(loc)
+            line = line_of(data, loc)
+            kind = err["type"]
+            if kind == "extra_forbidden":
+                parent = _model_at(model, loc[:-1])
+                allowed = ", ".join(sorted(
+                    (f.alias or n) for n, f in parent.model_fields.items())) if parent else ""
+                sink.add(display, f"unknown key '{where}'", line=line,
+                         hint=f"allowed keys here: {allowed}" if allowed else "remove it")
+            elif kind == "missing":
+                sink.add(display, f"missing required key '{where}'",
+                         line=line_of(data, loc[:-1]), hint="add it")
+            else:
+                sink.add(display, f"{where or what or 'value'}: {err['msg']}", line=line)
+        return None
+
+
+def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The schema class reached by following `loc`, for listing allowed keys."""
+    import typing
+
+    current: Any = model
+    for step in loc:
+        if isinstance(step, int):
+            continue
+        field = None
+        for name, f in current.model_fields.items():
+            if step in (name, f.alias):
+                field = f
+        if field is None:
+            return None
+        ann = field.annotation
+        for candidate in (ann, *typing.get_args(ann)):
+            inner = typing.get_args(candidate) or (candidate,)
+            found = [c for c in inner if isinstance(c, type) and issubclass(c, BaseModel)]
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                found = [candidate]
+            if found:
+                current = found[0]
+                break
+        else:
+            return None
+    return current

@@ -1,0 +1,296 @@
+"""Discover and load a project: config, audiences, references, areas and notes.
+
+Loading collects every problem it can find (not just the first) and raises one
+BriefgenError listing them, each as `file:line: message` with a hint.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+from briefgen.errors import BriefgenError, Collector, Location, error
+from briefgen.markup import find_markers
+from briefgen.model import Area, Audience, Claim, Note, Project
+from briefgen.schema import (
+    AreaMeta,
+    AudienceConfig,
+    NoteMeta,
+    ProjectConfig,
+    Reference,
+    validate,
+)
+from briefgen.yamlio import LocDict, LocList, load_yaml_file, read_text, split_front_matter
+
+CONFIG_FILE = "briefgen.yaml"
+REFERENCES_FILE = "sources/references.yaml"
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def find_root(start: Path) -> Path:
+    """The project root: `start` or the nearest parent holding briefgen.yaml."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / CONFIG_FILE).is_file():
+            return candidate
+    raise error(start, f"no {CONFIG_FILE} here or in any parent folder",
+                hint="run inside a briefgen project, pass --project DIR, or create one "
+                     "with 'briefgen init DIR'")
+
+
+def _rel(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _inside(root: Path, path: Path) -> bool:
+    """True if `path` (after resolving symlinks) stays inside the project."""
+    try:
+        path.resolve().relative_to(root.resolve())
+        return True
+    except (ValueError, OSError):
+        return False
+
+
+def load_project(root: Path) -> Project:
+    root = root.resolve()
+    sink = Collector()
+    files: list[Path] = []
+
+    def read_yaml(path: Path) -> object:
+        files.append(path)
+        try:
+            return load_yaml_file(path, _rel(root, path))
+        except BriefgenError as exc:
+            sink.extend(exc)
+            return None
+
+    raw_config = read_yaml(root / CONFIG_FILE)
+    config = validate(ProjectConfig, raw_config, CONFIG_FILE, sink) if raw_config is not None \
+        else None
+    audiences = _load_audiences(root, sink, read_yaml)
+    references, ref_lines = _load_references(root, sink, read_yaml)
+    areas = _load_areas(root, sink, files)
+    sink.raise_if_errors()
+    assert config is not None
+    if config.default_audience not in audiences:
+        known = ", ".join(sorted(audiences)) or "none"
+        sink.add(CONFIG_FILE, f"default_audience '{config.default_audience}' has no folder "
+                 f"styles/{config.default_audience}/",
+                 line=_key_line(raw_config, "default_audience"), hint=f"audiences found: {known}")
+    project = Project(root, config, references, ref_lines, tuple(areas), audiences, tuple(files))
+    sink.diagnostics.extend(cross_check(project))
+    sink.raise_if_errors()
+    return replace(project, warnings=tuple(sink.diagnostics))
+
+
+def _key_line(data: object, key: str) -> int | None:
+    if isinstance(data, LocDict):
+        return data.key_lines.get(key, data.line)
+    return None
+
+
+def _load_audiences(root: Path, sink: Collector, read_yaml) -> dict[str, Audience]:  # noqa: ANN001
+    audiences: dict[str, Audience] = {}
+    styles = root / "styles"
+    if not styles.is_dir():
+        sink.add("styles/", "no styles/ folder",
+                 hint="each audience is a folder styles/<name>/ with audience.yaml and style.css")
+        return audiences
+    for folder in sorted(p for p in styles.iterdir() if p.is_dir()):
+        display = _rel(root, folder / "audience.yaml")
+        if not SLUG.match(folder.name):
+            sink.add(_rel(root, folder), "audience folder names use a-z, 0-9, '-' and '_'")
+            continue
+        if not (folder / "audience.yaml").is_file():
+            sink.add(display, "audience folder without audience.yaml",
+                     hint="add audience.yaml (title, page_size, clearance ...)")
+            continue
+        raw = read_yaml(folder / "audience.yaml")
+        if raw is None:
+            continue
+        cfg = validate(AudienceConfig, raw, display, sink)
+        if cfg is not None:
+            audiences[folder.name] = Audience(folder.name, folder, cfg)
+    return audiences
+
+
+def _load_references(root: Path, sink: Collector, read_yaml):  # noqa: ANN001, ANN202
+    references: dict[str, Reference] = {}
+    lines: dict[str, int] = {}
+    path = root / REFERENCES_FILE
+    if not path.is_file():
+        sink.add(REFERENCES_FILE, "missing bibliography",
+                 hint="create it as a YAML list of CSL-YAML entries (may be empty: [])")
+        return references, lines
+    raw = read_yaml(path)
+    if raw is None:
+        return references, lines
+    if not isinstance(raw, list):
+        sink.add(REFERENCES_FILE, "must be a YAML list of references ('- id: ...')",
+                 line=getattr(raw, "line", 1))
+        return references, lines
+    assert isinstance(raw, LocList)
+    for index, item in enumerate(raw):
+        line = raw.item_lines[index]
+        sub = Collector()
+        ref = validate(Reference, item, REFERENCES_FILE, sub, what=f"reference #{index + 1}")
+        sink.diagnostics.extend(sub.diagnostics)
+        if ref is None:
+            continue
+        if ref.id in references:
+            sink.add(REFERENCES_FILE, f"duplicate reference id '{ref.id}'", line=line,
+                     hint=f"first defined on line {lines[ref.id]}; ids must be unique")
+            continue
+        references[ref.id] = ref
+        lines[ref.id] = line
+    for ref in references.values():
+        parent = ref.custom.derived_from
+        if parent and parent not in references:
+            sink.add(REFERENCES_FILE, f"reference '{ref.id}': derived_from '{parent}' is not a "
+                     "known reference", line=lines[ref.id])
+    for ref in references.values():
+        seen, current = {ref.id}, ref.custom.derived_from
+        while current and current in references:
+            if current in seen:
+                sink.add(REFERENCES_FILE, f"reference '{ref.id}': derived_from forms a cycle",
+                         line=lines[ref.id])
+                break
+            seen.add(current)
+            current = references[current].custom.derived_from
+    return references, lines
+
+
+def _load_areas(root: Path, sink: Collector, files: list[Path]) -> list[Area]:
+    sources = root / "sources"
+    areas: list[Area] = []
+    if not sources.is_dir():
+        sink.add("sources/", "no sources/ folder", hint="create sources/<area>/_area.md")
+        return areas
+    for folder in sorted(p for p in sources.iterdir() if p.is_dir()):
+        if folder.name.startswith((".", "_")):
+            continue
+        display_area = _rel(root, folder / "_area.md")
+        if not SLUG.match(folder.name):
+            sink.add(_rel(root, folder), "area folder names use a-z, 0-9, '-' and '_'",
+                     hint="rename the folder; the name becomes the PDF's file name")
+            continue
+        if not (folder / "_area.md").is_file():
+            sink.add(display_area, "area folder without _area.md",
+                     hint="add _area.md with front matter (title, order, key_judgments)")
+            continue
+        area = _load_area(root, folder, sink, files)
+        if area is not None:
+            areas.append(area)
+    areas.sort(key=lambda a: (a.meta.order, a.slug))
+    return areas
+
+
+def _read_doc(root: Path, path: Path, sink: Collector, files: list[Path]):  # noqa: ANN202
+    display = _rel(root, path)
+    if not _inside(root, path):
+        sink.add(display, "points outside the project (symlink?)",
+                 hint="sources must live inside the project folder")
+        return None
+    files.append(path)
+    try:
+        return split_front_matter(read_text(path, display), display)
+    except BriefgenError as exc:
+        sink.extend(exc)
+        return None
+
+
+def _load_area(root: Path, folder: Path, sink: Collector, files: list[Path]) -> Area | None:
+    doc = _read_doc(root, folder / "_area.md", sink, files)
+    meta = validate(AreaMeta, doc.meta, _rel(root, folder / "_area.md"), sink) if doc else None
+    notes: list[Note] = []
+    for path in sorted(folder.glob("*.md")):
+        if path.name == "_area.md" or path.name.startswith("."):
+            continue
+        note = _load_note(root, folder.name, path, sink, files)
+        if note is not None:
+            notes.append(note)
+    if meta is None or doc is None:
+        return None
+    notes.sort(key=lambda n: (n.meta.order, n.slug))
+    return Area(folder.name, _rel(root, folder / "_area.md"), meta, doc.body, doc.body_line,
+                tuple(notes))
+
+
+def _load_note(root: Path, area: str, path: Path, sink: Collector,
+               files: list[Path]) -> Note | None:
+    display = _rel(root, path)
+    doc = _read_doc(root, path, sink, files)
+    if doc is None:
+        return None
+    meta = validate(NoteMeta, doc.meta, display, sink)
+    if meta is None:
+        return None
+    raw_claims = doc.meta.get("claims")
+    claims = []
+    for index, spec in enumerate(meta.claims):
+        line = raw_claims.item_lines[index] if isinstance(raw_claims, LocList) else doc.meta.line
+        claims.append(Claim(spec, area, path.stem, Location(display, line)))
+    return Note(path.stem, display, meta, doc.body, doc.body_line, tuple(claims))
+
+
+def cross_check(project: Project):  # noqa: ANN201
+    """Checks across files: unique ids, known references, markers that resolve."""
+    sink = Collector()
+    seen: dict[str, Location] = {}
+    for area in project.areas:
+        for kj in area.meta.key_judgments:
+            if kj.id in seen:
+                sink.add(area.display, f"duplicate id '{kj.id}'",
+                         hint=f"also defined at {seen[kj.id]}")
+            seen.setdefault(kj.id, Location(area.display, None))
+        for claim in area.claims:
+            if claim.id in seen:
+                sink.add(claim.location.file, f"duplicate claim id '{claim.id}'",
+                         line=claim.location.line, hint=f"first defined at {seen[claim.id]}")
+                continue
+            seen[claim.id] = claim.location
+            for evidence in claim.spec.evidence:
+                if evidence.ref not in project.references:
+                    sink.add(claim.location.file, f"claim '{claim.id}': unknown reference "
+                             f"'{evidence.ref}'", line=claim.location.line,
+                             hint=f"add it to {REFERENCES_FILE} or fix the id")
+            if claim.spec.kind == "information" and (claim.spec.likelihood or
+                                                     claim.spec.confidence):
+                sink.add(claim.location.file, f"claim '{claim.id}': likelihood and confidence "
+                         "belong to judgments", line=claim.location.line,
+                         hint="set kind: judgment, or remove likelihood/confidence")
+    area_claims = {a.slug: {c.id for c in a.claims} for a in project.areas}
+    for area in project.areas:
+        texts = [(area.display, area.scope, area.scope_line)]
+        texts += [(n.display, n.body, n.body_line) for n in area.notes]
+        used: set[str] = set()
+        for display, text, first_line in texts:
+            for marker in find_markers(text):
+                line = first_line + marker.line - 1
+                if marker.kind == "claim":
+                    used.add(marker.target)
+                    if marker.target not in area_claims[area.slug]:
+                        elsewhere = marker.target in seen
+                        sink.add(display, f"unknown claim '{marker.target}' in [[...]] marker",
+                                 line=line, hint=("that claim belongs to another area; packs "
+                                                  "only reference their own claims")
+                                 if elsewhere else "define it under 'claims:' in a note of "
+                                 "this area, or fix the id")
+                elif marker.target not in project.references:
+                    sink.add(display, f"unknown reference '{marker.target}' in citation",
+                             line=line, hint=f"add it to {REFERENCES_FILE} or fix the id")
+        for claim in area.claims:
+            if claim.id not in used:
+                sink.add(claim.location.file, f"claim '{claim.id}' is never referenced in the "
+                         "text", line=claim.location.line, severity="warning",
+                         hint=f"put [[{claim.id}]] after the sentence that makes it",
+                         code="unreferenced-claim")
+            if not claim.spec.evidence:
+                sink.add(claim.location.file, f"claim '{claim.id}' has no evidence",
+                         line=claim.location.line, severity="warning", code="no-evidence",
+                         hint="list the source(s) that assert or contradict it")
+    return sink.diagnostics

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Set up everything briefgen needs on a fresh Debian/Ubuntu machine: WeasyPrint's system
+# libraries (Pango, HarfBuzz) and a virtual environment with briefgen and its test tools.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV="${VENV:-.venv}"
+PYTHON="${PYTHON:-python3}"
+
+need_system=0
+for lib in libpango-1.0.so.0 libpangoft2-1.0.so.0 libharfbuzz-subset.so.0; do
+  ldconfig -p 2>/dev/null | grep -q "$lib" || need_system=1
+done
+if [ "$need_system" = 1 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing WeasyPrint's system libraries with apt-get" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core >/dev/null
+  else
+    echo "setup: WeasyPrint needs Pango and HarfBuzz; install them as root with:" >&2
+    echo "  apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0" >&2
+    exit 1
+  fi
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install -q --upgrade pip
+"$VENV/bin/python" -m pip install -q -e ".[test]"

@@ -1,0 +1,247 @@
+"""End to end: build the fixture project with real WeasyPrint and read the PDFs back."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pypdf
+import pytest
+
+from briefgen.build import build
+from briefgen.sources import load_project
+
+FIXTURE = Path(__file__).parent / "fixtures" / "basic"
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "briefgen", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("e2e") / "basic"
+    shutil.copytree(FIXTURE, root)
+    results = build(load_project(root), root / "output", jobs=2)
+    assert {(r.audience, r.area, r.status) for r in results} == {
+        ("study-group", "alpha", "built"), ("study-group", "beta", "built"),
+        ("restricted", "alpha", "built"), ("restricted", "beta", "built")}
+    return root
+
+
+def pages_text(path: Path) -> list[str]:
+    return [p.extract_text() for p in pypdf.PdfReader(path).pages]
+
+
+def flat_outline(reader: pypdf.PdfReader) -> list[tuple[str, int]]:
+    out: list[tuple[str, int]] = []
+
+    def walk(items):
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+            else:
+                out.append((item.title, reader.get_destination_page_number(item)))
+    walk(reader.outline)
+    return out
+
+
+def test_caveats_lists_hold_the_right_claims(built):
+    text = "\n".join(pages_text(built / "output/study-group/alpha.pdf"))
+    caveats = text[text.index("Caveats: what stands on what\nEach claim"):]
+    sections = re.split(r"\n(?=Sourced facts \(|Uncorroborated claims \(|Disputed claims \(|"
+                        r"Judgments and assumptions in the text|Editorial note)", caveats)
+    named = {s.split(" (")[0].split("\n")[0]: s for s in sections[1:]}
+    assert set(named) >= {"Sourced facts", "Uncorroborated claims", "Disputed claims"}
+    assert "SOURCED-PRIMARY-CLAIM" in named["Sourced facts"]
+    assert "SOURCED-TWO-CLAIM" in named["Sourced facts"]
+    assert "single primary source" in named["Sourced facts"]
+    assert "UNCORROBORATED-DERIVED-CLAIM" in named["Uncorroborated claims"]
+    assert "UNCORROBORATED-LONE-CLAIM" in named["Uncorroborated claims"]
+    assert "DISPUTED-CONTRADICTED-CLAIM" in named["Disputed claims"]
+    assert "DISPUTED-IMPROBABLE-CLAIM" in named["Disputed claims"]
+    assert "Law Alpha" in named["Disputed claims"]  # the contradicting evidence is shown
+    judgments = next(v for k, v in named.items() if k.startswith("Judgments"))
+    assert "JUDGMENT-CLAIM" in judgments
+    for key, body in named.items():
+        if not key.startswith("Judgments"):
+            assert "JUDGMENT-CLAIM" not in body
+    assert "Leave a Reply" in named["Editorial note: material left out"]
+    assert "Sourced facts (2)" in text and "Disputed claims (2)" in text
+
+
+def test_outline_and_contents_page_numbers_match_section_starts(built):
+    path = built / "output/study-group/alpha.pdf"
+    reader = pypdf.PdfReader(path)
+    outline = dict(flat_outline(reader))
+    for title in ("Contents", "Key judgments", "Scope note", "Facts section", "Doubts section",
+                  "Caveats: what stands on what", "Sourced facts (2)", "Sources and grades",
+                  "Keys: likelihood and source grading", "Revision history"):
+        assert title in outline, title
+    texts = pages_text(path)
+    contents_page = next(t for t in texts if t.startswith("Contents") or "\nContents\n" in t)
+    entries = re.findall(r"^(.+?)\s*\.{3,}\s*(\d+)$", contents_page, re.MULTILINE)
+    assert len(entries) >= 7, contents_page
+    for raw_title, number in entries:
+        title = raw_title.strip(" .")
+        assert outline[title] + 1 == int(number), (title, number)
+        assert title in texts[int(number) - 1]
+
+
+def test_every_page_has_running_footer_and_tlp_label(built):
+    texts = pages_text(built / "output/study-group/alpha.pdf")
+    assert len(texts) >= 6
+    for number, text in enumerate(texts, start=1):
+        assert f"Page {number} of {len(texts)}" in text
+        assert text.count("TLP:CLEAR") >= 2  # header and footer
+
+
+def test_claim_markers_link_back_with_page_numbers(built):
+    texts = pages_text(built / "output/study-group/alpha.pdf")
+    marker_page = next(i for i, t in enumerate(texts, 1)
+                       if "AL-01SOURCED" in t.replace(" ", "") and "Caveats" not in t)
+    caveats = "\n".join(texts).replace("\xa0", " ")
+    entry = caveats[caveats.index("AL-01 SOURCED FACT"):][:80]
+    assert f"see p. {marker_page}" in entry
+
+
+def test_metadata_comes_from_the_project(built):
+    meta = pypdf.PdfReader(built / "output/study-group/alpha.pdf").metadata
+    assert meta.title == "Fixture briefing: Alpha area"
+    assert meta.author == "Test Unit"
+    assert meta["/CreationDate"].startswith("D:20250301")
+    assert "TLP:CLEAR" in meta["/Keywords"]
+
+
+def test_handling_withholds_restricted_notes_everywhere(built):
+    canaries = ("CANARY-CLAIM-9034", "CANARY-TITLE-5521", "CANARY-BODY-3310", "CANARY-REF-7781")
+    open_pack = built / "output/study-group/alpha.pdf"
+    reader = pypdf.PdfReader(open_pack)
+    seen = "\n".join(pages_text(open_pack)) + str(reader.metadata)
+    seen += " ".join(t for t, _ in flat_outline(reader))
+    for canary in canaries:
+        assert canary not in seen
+    restricted = built / "output/restricted/alpha.pdf"
+    text = "\n".join(pages_text(restricted))
+    for canary in canaries:
+        assert canary in text
+    assert "TLP:AMBER" in text and "TLP:CLEAR" not in text
+
+
+def test_inline_grades_follow_the_audience(built):
+    restricted = "\n".join(pages_text(built / "output/restricted/alpha.pdf"))
+    plain = "\n".join(pages_text(built / "output/study-group/alpha.pdf"))
+    assert "AL-01A2SOURCED" in restricted.replace(" ", "")
+    assert "AL-01A2SOURCED" not in plain.replace(" ", "")
+
+
+def test_manifest_and_noop_rebuild_skips_weasyprint(built):
+    manifest = (built / "output/manifest.json").read_text()
+    assert '"study-group/alpha.pdf"' in manifest
+    code = ("import sys; from briefgen.cli import main; rc = main(['build']); "
+            "print('WEASYPRINT' if 'weasyprint' in sys.modules else 'NO-WEASYPRINT'); "
+            "sys.exit(rc)")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=built, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "4 unchanged" in proc.stdout and "NO-WEASYPRINT" in proc.stdout
+
+
+def test_editing_one_note_rebuilds_only_its_packs(tmp_path):
+    root = tmp_path / "p"
+    shutil.copytree(FIXTURE, root)
+    build(load_project(root), root / "output", audiences=["study-group"])
+    note = root / "sources/beta/10-only.md"
+    note.write_text(note.read_text().replace("Beta fact.", "Beta fact, edited."))
+    results = build(load_project(root), root / "output", audiences=["study-group"])
+    assert {r.area: r.status for r in results} == {"alpha": "unchanged", "beta": "built"}
+
+
+def test_failed_pack_leaves_previous_pdf_intact_and_others_build(tmp_path, monkeypatch):
+    root = tmp_path / "p"
+    shutil.copytree(FIXTURE, root)
+    out = root / "output"
+    build(load_project(root), out, audiences=["study-group"])
+    good = (out / "study-group/beta.pdf").read_bytes()
+    note = root / "sources/beta/10-only.md"
+    note.write_text(note.read_text() + "\nchanged\n")
+    (root / "sources/alpha/_area.md").write_text(
+        (root / "sources/alpha/_area.md").read_text() + "\nchanged\n")
+
+    from briefgen import pdf
+
+    real = pdf.Renderer.pdf
+
+    def flaky(self, html, **kw):
+        if "Beta area" in html:
+            raise RuntimeError("simulated WeasyPrint crash")
+        return real(self, html, **kw)
+
+    monkeypatch.setattr(pdf.Renderer, "pdf", flaky)
+    results = build(load_project(root), out, audiences=["study-group"])
+    status = {r.area: r for r in results}
+    assert status["beta"].status == "failed" and "simulated" in status["beta"].message
+    assert status["alpha"].status == "built"
+    assert (out / "study-group/beta.pdf").read_bytes() == good
+
+
+def test_crash_mid_write_keeps_old_pdf_and_leaves_no_temp_file(tmp_path, monkeypatch):
+    from briefgen.build import atomic_write
+
+    target = tmp_path / "pack.pdf"
+    atomic_write(target, b"%PDF-old")
+
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError):
+        atomic_write(target, b"%PDF-new" * 1000)
+    assert target.read_bytes() == b"%PDF-old"
+    assert [p.name for p in tmp_path.iterdir()] == ["pack.pdf"]
+
+
+def test_cli_check_on_broken_project_prints_located_errors(tmp_path):
+    root = tmp_path / "p"
+    shutil.copytree(FIXTURE, root)
+    note = root / "sources/beta/10-only.md"
+    note.write_text(note.read_text().replace("credibility: 3", "credibility: 9"))
+    proc = run_cli("check", cwd=root)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("sources/beta/10-only.md:6: error: claims[0].credibility")
+    assert "Traceback" not in proc.stderr
+
+
+def test_cli_build_outside_a_project_is_a_clean_error(tmp_path):
+    proc = run_cli("build", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "no briefgen.yaml" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_cli_claims_json_lists_every_claim_with_status(tmp_path):
+    import json
+
+    proc = run_cli("claims", "--format", "json", cwd=FIXTURE)
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["id"]: r for r in json.loads(proc.stdout)}
+    assert len(rows) == 9
+    assert rows["AL-04"]["status"] == "disputed"
+    assert rows["AL-01"]["single_primary_source"] is True
+    assert rows["AL-04"]["sources"][1] == {"ref": "law-a", "stance": "contradicts",
+                                           "locator": "art. 1", "reliability": "A"}
+
+
+def test_init_scaffolds_a_project_that_builds(tmp_path):
+    proc = run_cli("init", "new", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert run_cli("check", cwd=tmp_path / "new").returncode == 0
+    proc = run_cli("build", "--jobs", "1", cwd=tmp_path / "new")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "new/output/study-group/example.pdf").stat().st_size > 10_000
+    again = run_cli("init", "new", cwd=tmp_path)
+    assert again.returncode == 1 and "not empty" in again.stderr
