@@ -115,7 +115,9 @@ def grade(claim: ClaimSpec, references: Mapping[str, Reference],
     if claim.kind == "assumption":
         return result(Status.ASSUMPTION, "an assumption the analysis rests on")
     if contradicting:
-        return result(Status.DISPUTED, "contradicted by " + ", ".join(contradicting))
+        n = len(contradicting)
+        return result(Status.DISPUTED, f"contradicted by {n} source{'s' if n > 1 else ''} "
+                      f"graded {t.contradicting_reliability} or better (listed below)")
     if claim.credibility in (4, 5):
         word = CREDIBILITY_WORDS[claim.credibility]
         return result(Status.DISPUTED, f"credibility {claim.credibility} ({word})")
