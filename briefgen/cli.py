@@ -22,12 +22,14 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="briefgen", description="Build graded PDF briefing packs from Markdown notes.")
     parser.add_argument("--version", action="version", version=f"briefgen {__version__}")
-    parser.add_argument("-C", "--project", type=Path, default=None, metavar="DIR",
-                        help="project folder (default: the nearest folder with briefgen.yaml)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    _common_options(parser, default=None)
+    # The same options after the command name (briefgen build -q) without clobbering the
+    # value given before it (briefgen -q build).
+    common = argparse.ArgumentParser(add_help=False)
+    _common_options(common, default=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    b = sub.add_parser("build", help="build PDF packs into output/")
+    b = sub.add_parser("build", help="build PDF packs into output/", parents=[common])
     b.add_argument("--area", action="append", metavar="AREA",
                    help="build only this area (repeatable)")
     b.add_argument("--audience", action="append", metavar="NAME",
@@ -38,17 +40,26 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                    help="worker processes (default: number of cores)")
 
-    c = sub.add_parser("check", help="validate the project without building")
+    c = sub.add_parser("check", help="validate the project without building", parents=[common])
     c.add_argument("--strict", action="store_true", help="warnings fail too")
     c.add_argument("--format", choices=("text", "json"), default="text")
 
-    cl = sub.add_parser("claims", help="list every claim with its computed status")
+    cl = sub.add_parser("claims", help="list every claim with its computed status",
+                        parents=[common])
     cl.add_argument("--format", choices=("table", "json", "csv"), default="table")
     cl.add_argument("--area", action="append", metavar="AREA", help="only this area")
 
-    i = sub.add_parser("init", help="create a small project that builds as it is")
+    i = sub.add_parser("init", help="create a small project that builds as it is",
+                       parents=[common])
     i.add_argument("directory", type=Path)
     return parser
+
+
+def _common_options(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument("-C", "--project", type=Path, default=default, metavar="DIR",
+                        help="project folder (default: the nearest folder with briefgen.yaml)")
+    parser.add_argument("-q", "--quiet", action="store_true", default=default or False,
+                        help="print only problems")
 
 
 def main(argv: list[str] | None = None) -> int:
