@@ -22,12 +22,13 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from briefgen import __version__
-from briefgen.errors import error
+from briefgen.errors import BriefgenError, error
 from briefgen.model import Area, Audience, Project
 from briefgen.pack import Withheld, assemble
 from briefgen.render import PACKAGE_TEMPLATES, render_html
 
 MANIFEST = "manifest.json"
+RECYCLE_AFTER = 8  # packs a worker renders before it is replaced
 
 
 @dataclass
@@ -205,6 +206,10 @@ def build(project: Project, out_dir: Path, *, areas: Iterable[str] | None = None
                 continue
             try:
                 html = render_html(pack)
+            except BriefgenError as exc:  # e.g. an image without alt text for large print
+                report(PackResult(slug, audience_name, "failed", str(output),
+                                  message="; ".join(d.format() for d in exc.diagnostics)))
+                continue
             except Exception as exc:  # noqa: BLE001 - e.g. a broken audience template
                 report(PackResult(slug, audience_name, "failed", str(output),
                                   message=f"template failed: {type(exc).__name__}: {exc}"))
@@ -217,17 +222,23 @@ def build(project: Project, out_dir: Path, *, areas: Iterable[str] | None = None
     if jobs > 1 and len(pending) > 1:
         context = get_context("spawn")
         workers = min(jobs, len(pending))
-        with ProcessPoolExecutor(workers, mp_context=context, max_tasks_per_child=8) as pool:
-            futures = {pool.submit(render_job, job, project.root): job for job in pending}
-            for future in as_completed(futures):
-                job = futures[future]
-                try:
-                    result = future.result()
-                except Exception as exc:  # noqa: BLE001 - a worker that died
-                    result = PackResult(job.area, job.audience, "failed", str(job.output),
-                                        message=f"worker process failed: {exc}")
-                result.withheld = job.withheld
-                report(result)
+        # Workers are recycled by giving each pool at most RECYCLE_AFTER packs per worker
+        # (bounding memory). Not max_tasks_per_child: it deadlocks on Python 3.11-3.13
+        # once a worker retires with tasks still queued (CPython gh-115634).
+        batch = workers * RECYCLE_AFTER
+        for start in range(0, len(pending), batch):
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                futures = {pool.submit(render_job, job, project.root): job
+                           for job in pending[start:start + batch]}
+                for future in as_completed(futures):
+                    job = futures[future]
+                    try:
+                        result = future.result()
+                    except Exception as exc:  # noqa: BLE001 - a worker that died
+                        result = PackResult(job.area, job.audience, "failed", str(job.output),
+                                            message=f"worker process failed: {exc}")
+                    result.withheld = job.withheld
+                    report(result)
     else:
         for job in pending:
             result = render_job(job, project.root)
