@@ -16,6 +16,7 @@ from briefgen import __version__
 from briefgen.errors import BriefgenError, Diagnostic, error
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+BUILTIN_AUDIENCES = ("study-group", "analyst", "large-print", "print-mono")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     i = sub.add_parser("init", help="create a small project that builds as it is",
                        parents=[common])
     i.add_argument("directory", type=Path)
+    i.add_argument("--audience", action="append", choices=BUILTIN_AUDIENCES, metavar="NAME",
+                   help="audience style to include (repeatable; default: all of "
+                        f"{', '.join(BUILTIN_AUDIENCES)})")
     return parser
 
 
@@ -213,9 +217,14 @@ def cmd_init(args: argparse.Namespace) -> int:
     if target.exists() and any(target.iterdir()):
         raise error(target, "folder exists and is not empty",
                     hint="choose a new folder name; init never overwrites files")
-    skeleton = files("briefgen") / "skeleton"
-    shutil.copytree(str(skeleton), target, dirs_exist_ok=True)
-    print(f"created a briefgen project in {target}\n"
+    audiences = args.audience or list(BUILTIN_AUDIENCES)
+    if "study-group" not in audiences:
+        audiences.insert(0, "study-group")  # the skeleton's default audience
+    package = files("briefgen")
+    shutil.copytree(str(package / "skeleton"), target, dirs_exist_ok=True)
+    for name in dict.fromkeys(audiences):
+        shutil.copytree(str(package / "audiences" / name), target / "styles" / name)
+    print(f"created a briefgen project in {target} with audiences: {', '.join(audiences)}\n"
           f"next: cd {target} && briefgen build")
     return EXIT_OK
 

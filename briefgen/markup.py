@@ -37,6 +37,12 @@ ALLOWED_ATTRIBUTES = {
     "th": {"align"}, "td": {"align"}, "abbr": {"title"}, "ol": {"start"},
 }
 HEADING = re.compile(r"<(/?)h([1-6])>")
+MD_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(([^)\s]*)")
+HTML_IMAGE = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+HTML_ALT = re.compile(r"""\balt\s*=\s*("([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+# An image alone in a paragraph becomes a figure; its Markdown title becomes the caption.
+LONE_IMAGE = re.compile(r"<p>(<img\b[^>]*?>)</p>")
+IMG_TITLE = re.compile(r'\btitle="([^"]*)"')
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,32 @@ def find_markers(text: str) -> list[Marker]:
         for ref_id, locator in items or []:
             found.append(Marker("cite", ref_id, locator, line, col))
     return found
+
+
+@dataclass(frozen=True)
+class Image:
+    alt: str
+    line: int
+    column: int
+
+
+def find_images(text: str) -> list[Image]:
+    """Markdown and raw-HTML images with their alt text, for the alt-text rule."""
+    found = []
+    for match in MD_IMAGE.finditer(text):
+        found.append(Image(match.group(1).strip(), *_position(text, match.start())))
+    for match in HTML_IMAGE.finditer(text):
+        alt = HTML_ALT.search(match.group(0))
+        value = next((g for g in alt.groups()[1:] if g is not None), "") if alt else ""
+        found.append(Image(value.strip(), *_position(text, match.start())))
+    return found
+
+
+def _figure(match: re.Match[str]) -> str:
+    img = match.group(1)
+    title = IMG_TITLE.search(img)
+    caption = f"<figcaption>{title.group(1)}</figcaption>" if title else ""
+    return f"<figure>{img}{caption}</figure>"
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:
@@ -110,6 +142,7 @@ def render(body: str, *, claim: ClaimRenderer, cite: CiteRenderer, heading_shift
         return f"<{match.group(1)}h{level}>"
 
     html = HEADING.sub(shift, html)
+    html = LONE_IMAGE.sub(_figure, html)
     return re.sub(rf"bgx{nonce}q(\d+)x", lambda m: replacements[int(m.group(1))], html)
 
 

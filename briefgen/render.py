@@ -14,13 +14,15 @@ import jinja2
 from markupsafe import Markup, escape
 
 from briefgen import __version__, markup
+from briefgen.chart import claims_chart
 from briefgen.claims import (
     CREDIBILITY_WORDS,
     LIKELIHOOD_SCALE,
     RELIABILITY_WORDS,
     Status,
 )
-from briefgen.pack import Pack
+from briefgen.errors import BriefgenError, Diagnostic, Location
+from briefgen.pack import Pack, missing_alt_text
 from briefgen.schema import Reference
 
 PACKAGE_TEMPLATES = Path(str(files("briefgen") / "templates"))
@@ -85,6 +87,8 @@ class PackRenderer:
                 f'<span class="status-word">{escape(grading.status.value)}</span></a>')
 
     def citation(self, items: list[tuple[str, str]]) -> str:
+        if self.pack.audience.config.citations == "footnotes":
+            return "".join(self.footnote(ref_id, locator) for ref_id, locator in items)
         inner = []
         for ref_id, locator in items:
             number = self.pack.citation_numbers.get(ref_id)
@@ -95,12 +99,28 @@ class PackRenderer:
             inner.append(f'<a href="#ref-{escape(ref_id)}">{number}</a>{loc}')
         return f'<span class="cite">[{"; ".join(inner)}]</span>'
 
+    def footnote(self, ref_id: str, locator: str) -> str:
+        """A citation as a page footnote: short title, grade, locator, and its number."""
+        number = self.pack.citation_numbers.get(ref_id)
+        if number is None:
+            return '<span class="footnote">A source withheld from this edition.</span>'
+        ref = self.pack.references[ref_id]
+        loc = f", {escape(locator)}" if locator else ""
+        return (f'<span class="footnote"><a href="#ref-{escape(ref_id)}">[{number}]</a> '
+                f'<cite>{escape(ref.title)}</cite> ({escape(ref.custom.reliability)}){loc}.'
+                "</span>")
+
     def markdown(self, text: str, heading_shift: int = 2) -> Markup:
         return Markup(markup.render(text, claim=self.claim_marker, cite=self.citation,
                                     heading_shift=heading_shift))
 
 
 def render_html(pack: Pack) -> str:
+    if pack.audience.config.require_alt_text and (missing := missing_alt_text(pack)):
+        raise BriefgenError([Diagnostic(Location(*_split(where)), "image without alt text",
+                                        f"audience '{pack.audience.name}' requires alt text "
+                                        "for every image: ![what it shows](file.png)")
+                             for where in missing])
     env = environment(pack.audience.directory)
     renderer = PackRenderer(pack)
     # Render bodies first so every marker's anchor exists before the caveats list them.
@@ -114,9 +134,17 @@ def render_html(pack: Pack) -> str:
         pack=pack, project=config, area=pack.area.meta, area_slug=pack.area.slug,
         audience=pack.audience.config, audience_name=pack.audience.name,
         notes=notes, scope=scope, source_summary=source_summary, uses=renderer.uses,
-        Status=Status, sections=sections, tlp=pack.tlp, tlp_colour=TLP_COLOURS[pack.tlp],
+        Status=Status, sections=sections,
+        chart=Markup(claims_chart(pack.gradings.values(), pack.audience.config.palette,
+                                 max(11.0, pack.audience.config.base_font_size)))
+        if pack.audience.config.chart else "", tlp=pack.tlp, tlp_colour=TLP_COLOURS[pack.tlp],
         reliability_words=RELIABILITY_WORDS, credibility_words=CREDIBILITY_WORDS,
         likelihood_scale=LIKELIHOOD_SCALE, version=__version__,
         inline=lambda text: Markup(markup.render(
             text, claim=renderer.claim_marker, cite=renderer.citation)),
     )
+
+
+def _split(where: str) -> tuple[str, int]:
+    file, _, line = where.rpartition(":")
+    return file, int(line)

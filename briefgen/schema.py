@@ -68,7 +68,12 @@ class AudienceConfig(Strict):
     sections: list[Literal[SECTIONS]] = list(SECTIONS)  # type: ignore[valid-type]
     inline_grades: bool = False
     explain_grades: bool = True
-    pdf_variant: Literal["pdf/a-3b", "pdf/ua-1", "pdf/a-2b"] | None = None
+    citations: Literal["inline", "footnotes"] = "inline"
+    palette: Literal["colour", "greyscale"] = "colour"
+    chart: bool = True
+    require_alt_text: bool = False
+    pdf_variant: Literal["pdf/a-2b", "pdf/a-3b", "pdf/a-3u", "pdf/a-3a", "pdf/ua-1",
+                         "pdf/ua-2"] | None = None
     pdf_tags: bool = False
 
 

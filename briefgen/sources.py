@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from briefgen.errors import BriefgenError, Collector, Location, error
-from briefgen.markup import find_markers
+from briefgen.markup import find_images, find_markers
 from briefgen.model import Area, Audience, Claim, Note, Project
 from briefgen.schema import (
     AreaMeta,
@@ -269,6 +269,12 @@ def cross_check(project: Project):  # noqa: ANN201
         texts += [(n.display, n.body, n.body_line) for n in area.notes]
         used: set[str] = set()
         for display, text, first_line in texts:
+            for image in find_images(text):
+                if not image.alt:
+                    sink.add(display, "image without alt text", severity="warning",
+                             line=first_line + image.line - 1, code="missing-alt-text",
+                             hint="describe the image: ![what it shows](file.png); "
+                                  "audiences with require_alt_text refuse to build without it")
             for marker in find_markers(text):
                 line = first_line + marker.line - 1
                 if marker.kind == "claim":

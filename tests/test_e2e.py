@@ -240,8 +240,13 @@ def test_init_scaffolds_a_project_that_builds(tmp_path):
     proc = run_cli("init", "new", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert run_cli("check", cwd=tmp_path / "new").returncode == 0
-    proc = run_cli("build", "--jobs", "1", cwd=tmp_path / "new")
+    proc = run_cli("build", cwd=tmp_path / "new")
     assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "new/output/study-group/example.pdf").stat().st_size > 10_000
+    for audience in ("study-group", "analyst", "large-print", "print-mono"):
+        assert (tmp_path / f"new/output/{audience}/example.pdf").stat().st_size > 10_000
+    only = run_cli("init", "two", "--audience", "analyst", cwd=tmp_path)
+    assert only.returncode == 0, only.stderr
+    assert sorted(p.name for p in (tmp_path / "two/styles").iterdir()) == [
+        "analyst", "study-group"]
     again = run_cli("init", "new", cwd=tmp_path)
     assert again.returncode == 1 and "not empty" in again.stderr

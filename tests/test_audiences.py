@@ -1,0 +1,168 @@
+"""Audiences: one source, several builds, each with its own page model, type and handling."""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+from pathlib import Path
+
+import pypdf
+import pytest
+
+from briefgen.build import build
+from briefgen.chart import claims_chart, counts
+from briefgen.claims import grade
+from briefgen.sources import load_project
+
+REPO = Path(__file__).parent.parent
+FIXTURE = Path(__file__).parent / "fixtures" / "basic"
+BUILTIN = REPO / "briefgen" / "audiences"
+
+
+def font_sizes(page: pypdf.PageObject) -> dict[float, int]:
+    """Characters per rendered font size (pt) on a page."""
+    sizes: dict[float, int] = {}
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            key = round(size * tm[0] * cm[0], 1)
+            sizes[key] = sizes.get(key, 0) + len(text.strip())
+    page.extract_text(visitor_text=visit)
+    return sizes
+
+
+@pytest.fixture(scope="module")
+def four(tmp_path_factory) -> Path:
+    """The fixture project with the four shipped audiences, built."""
+    root = tmp_path_factory.mktemp("aud") / "p"
+    shutil.copytree(FIXTURE, root)
+    shutil.rmtree(root / "styles")
+    shutil.copytree(BUILTIN, root / "styles")
+    results = build(load_project(root), root / "output", areas=["alpha"], jobs=2)
+    assert [r.status for r in results] == ["built"] * 4, [r.message for r in results]
+    return root
+
+
+def test_repository_styles_match_the_shipped_audiences():
+    for name in ("study-group", "analyst", "large-print", "print-mono"):
+        comparison = filecmp.dircmp(REPO / "styles" / name, BUILTIN / name)
+        assert not (comparison.diff_files or comparison.left_only or comparison.right_only), name
+
+
+def test_each_audience_gets_its_own_pdf_with_its_page_model(four):
+    pages = {a: len(pypdf.PdfReader(four / f"output/{a}/alpha.pdf").pages)
+             for a in ("study-group", "analyst", "large-print", "print-mono")}
+    assert pages["large-print"] > pages["study-group"] > pages["analyst"]
+
+
+def test_large_print_is_tagged_pdf_ua_with_14pt_text(four):
+    reader = pypdf.PdfReader(four / "output/large-print/alpha.pdf")
+    root = reader.trailer["/Root"]
+    assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
+    assert root["/Lang"] == "en"
+    assert b"pdfuaid" in root["/Metadata"].get_object().get_data()
+    for number, page in enumerate(reader.pages, 1):
+        small = {size: n for size, n in font_sizes(page).items() if size < 14}
+        assert not small, (number, small)
+
+
+def test_study_group_is_not_tagged_and_has_smaller_type(four):
+    reader = pypdf.PdfReader(four / "output/study-group/alpha.pdf")
+    assert "/StructTreeRoot" not in reader.trailer["/Root"]
+    body = font_sizes(reader.pages[3])
+    assert max(body, key=body.get) == 10.5
+
+
+def test_inline_grades_only_for_analysts(four):
+    def text(audience):
+        pdf = pypdf.PdfReader(four / f"output/{audience}/alpha.pdf")
+        return "".join(p.extract_text() for p in pdf.pages).replace(" ", "")
+    assert "AL-01A2SOURCED" in text("analyst")
+    assert "AL-01A2SOURCED" not in text("study-group")
+
+
+def test_footnote_citations_for_study_group_inline_for_analysts(four):
+    study = "".join(p.extract_text() for p in pypdf.PdfReader(
+        four / "output/study-group/alpha.pdf").pages)
+    analyst = "".join(p.extract_text() for p in pypdf.PdfReader(
+        four / "output/analyst/alpha.pdf").pages)
+    assert "1. [1] Law Alpha (A), art. 1." in study      # a footnote at the page foot
+    assert "registration [1, art. 1]" in analyst          # an inline numbered citation
+
+
+def test_greyscale_audience_uses_no_colour(four):
+    """print-mono: every fill and stroke colour in the content streams is grey (r = g = b)."""
+    import re
+
+    reader = pypdf.PdfReader(four / "output/print-mono/alpha.pdf")
+    coloured = []
+    for page in reader.pages:
+        stream = page.get_contents().get_data().decode("latin-1")
+        for r, g, b in re.findall(r"([\d.]+) ([\d.]+) ([\d.]+) (?:rg|RG)\b", stream):
+            if not (float(r) == float(g) == float(b)):
+                coloured.append((r, g, b))
+    # The TLP label keeps its FIRST colour on black; nothing else may be coloured.
+    tlp_clear_white = {("1", "1", "1")}
+    assert set(coloured) <= tlp_clear_white, set(coloured)
+
+
+def test_claims_chart_counts_by_status_and_grade(basic_project):
+    project = load_project(basic_project)
+    gradings = [grade(c.spec, project.references) for c in project.areas[0].claims]
+    table = counts(gradings)
+    assert dict(table["sourced"]) == {"A": 2, "B": 1}
+    assert dict(table["disputed"]) == {"F": 2}
+    assert dict(table["uncorroborated"]) == {"C": 1, "F": 1}
+    svg = claims_chart(gradings, "greyscale")
+    assert svg.startswith("<svg") and "A 2" in svg and "F 2" in svg
+    assert "#1d6b35" not in svg  # the colour palette is not used
+
+
+def test_chart_is_on_the_caveats_page(four):
+    reader = pypdf.PdfReader(four / "output/study-group/alpha.pdf")
+    page = next(p for p in reader.pages if "Caveats: what stands on what\nEach" in p.extract_text())
+    text = page.extract_text()
+    assert "Claims by computed status" in text and "Sourced" in text
+
+
+def test_missing_alt_text_fails_large_print_only(tmp_path):
+    root = tmp_path / "p"
+    shutil.copytree(FIXTURE, root)
+    shutil.copytree(BUILTIN / "large-print", root / "styles/large-print")
+    (root / "sources/beta/pic.png").write_bytes((REPO / "tests/fixtures/pixel.png").read_bytes())
+    note = root / "sources/beta/10-only.md"
+    note.write_text(note.read_text() + "\n![](pic.png \"A caption\")\n")
+    project = load_project(root)
+    assert any(w.code == "missing-alt-text" for w in project.warnings)
+    results = {(r.audience, r.area): r for r in build(project, root / "output", jobs=1)}
+    failed = results[("large-print", "beta")]
+    assert failed.status == "failed"
+    assert "sources/beta/10-only.md:12" in failed.message and "alt text" in failed.message
+    assert results[("study-group", "beta")].status == "built"
+    assert results[("large-print", "alpha")].status == "built"
+
+
+def test_figures_get_captions(tmp_path):
+    root = tmp_path / "p"
+    shutil.copytree(FIXTURE, root)
+    (root / "sources/beta/pic.png").write_bytes((REPO / "tests/fixtures/pixel.png").read_bytes())
+    note = root / "sources/beta/10-only.md"
+    note.write_text(note.read_text() + "\n![A red square](pic.png \"Figure 1: a test image\")\n")
+    build(load_project(root), root / "output", areas=["beta"], audiences=["study-group"])
+    reader = pypdf.PdfReader(root / "output/study-group/beta.pdf")
+    text = "".join(p.extract_text() for p in reader.pages)
+    assert "Figure 1: a test image" in text
+    assert any("/XObject" in (p.get("/Resources") or {}) for p in reader.pages)
+
+
+def test_audience_may_override_a_template(tmp_path):
+    root = tmp_path / "p"
+    shutil.copytree(FIXTURE, root)
+    override = root / "styles/study-group/templates"
+    override.mkdir()
+    (override / "cover.html.j2").write_text(
+        '<section class="cover" id="cover"><h1>OVERRIDDEN COVER {{ area.title }}</h1>'
+        "</section>\n")
+    build(load_project(root), root / "output", areas=["beta"], audiences=["study-group"])
+    first = pypdf.PdfReader(root / "output/study-group/beta.pdf").pages[0].extract_text()
+    assert "OVERRIDDEN COVER Beta area" in first
