@@ -108,8 +108,9 @@ def cmd_check(args: argparse.Namespace, root: Path) -> int:
     failed = any(d.severity == "error" for d in diagnostics) or (args.strict and diagnostics)
     if args.format == "json":
         print(json.dumps([{"file": d.location.file, "line": d.location.line,
-                           "severity": d.severity, "message": d.message, "hint": d.hint,
-                           "code": d.code} for d in diagnostics], indent=2))
+                           "column": d.location.column, "severity": d.severity,
+                           "message": d.message, "hint": d.hint, "code": d.code}
+                          for d in diagnostics], indent=2))
     else:
         _print_diagnostics(diagnostics)
         if project is not None and not args.quiet:

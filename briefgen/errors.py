@@ -60,10 +60,11 @@ class Collector:
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
-    def add(self, file: str | Path, message: str, *, line: int | None = None, hint: str = "",
-            severity: str = "error", code: str = "") -> None:
+    def add(self, file: str | Path, message: str, *, line: int | None = None,
+            column: int | None = None, hint: str = "", severity: str = "error",
+            code: str = "") -> None:
         self.diagnostics.append(
-            Diagnostic(Location(str(file), line), message, hint, severity, code))
+            Diagnostic(Location(str(file), line, column), message, hint, severity, code))
 
     def extend(self, exc: BriefgenError) -> None:
         self.diagnostics.extend(exc.diagnostics)

@@ -16,6 +16,9 @@ from briefgen.schema import (
     Reference,
 )
 
+CONFIG_FILE = "briefgen.yaml"
+REFERENCES_FILE = "sources/references.yaml"
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -51,6 +54,11 @@ class Area:
     @property
     def claims(self) -> tuple[Claim, ...]:
         return tuple(c for n in self.notes for c in n.claims)
+
+    def texts(self) -> list[tuple[str, str, int]]:
+        """(file, Markdown text, first line) of every body text: scope note, then notes."""
+        return [(self.display, self.scope, self.scope_line),
+                *((n.display, n.body, n.body_line) for n in self.notes)]
 
 
 @dataclass(frozen=True)

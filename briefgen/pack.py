@@ -18,7 +18,7 @@ from briefgen.schema import TLP_ORDER, KeyJudgment, Reference
 def missing_alt_text(pack: Pack) -> list[str]:
     """`file:line` of every image in the pack without alt text."""
     texts = [(pack.area.display, pack.area.scope, pack.area.scope_line)]
-    texts += [(n.display, n.body, n.body_line) for n in pack.notes]
+    texts += [(n.display, n.body, n.body_line) for n in pack.notes]  # included notes only
     return [f"{display}:{first + image.line - 1}" for display, text, first in texts
             for image in find_images(text) if not image.alt]
 

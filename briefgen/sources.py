@@ -10,9 +10,10 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from briefgen.errors import BriefgenError, Collector, Location, error
-from briefgen.markup import find_images, find_markers
-from briefgen.model import Area, Audience, Claim, Note, Project
+from briefgen.errors import BriefgenError, Collector, Diagnostic, Location, error
+from briefgen.lint import lint
+from briefgen.markup import find_markers
+from briefgen.model import CONFIG_FILE, REFERENCES_FILE, Area, Audience, Claim, Note, Project
 from briefgen.schema import (
     AreaMeta,
     AudienceConfig,
@@ -23,8 +24,6 @@ from briefgen.schema import (
 )
 from briefgen.yamlio import LocDict, LocList, load_yaml_file, read_text, split_front_matter
 
-CONFIG_FILE = "briefgen.yaml"
-REFERENCES_FILE = "sources/references.yaml"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -84,6 +83,7 @@ def load_project(root: Path) -> Project:
     project = Project(root, config, references, ref_lines, tuple(areas), audiences, tuple(files))
     sink.diagnostics.extend(cross_check(project))
     sink.raise_if_errors()
+    sink.diagnostics.extend(lint(project))
     return replace(project, warnings=tuple(sink.diagnostics))
 
 
@@ -237,66 +237,48 @@ def _load_note(root: Path, area: str, path: Path, sink: Collector,
     return Note(path.stem, display, meta, doc.body, doc.body_line, tuple(claims))
 
 
-def cross_check(project: Project):  # noqa: ANN201
-    """Checks across files: unique ids, known references, markers that resolve."""
+def cross_check(project: Project) -> list[Diagnostic]:
+    """Errors across files: unique ids, known references, markers that resolve."""
     sink = Collector()
     seen: dict[str, Location] = {}
     for area in project.areas:
         for kj in area.meta.key_judgments:
             if kj.id in seen:
-                sink.add(area.display, f"duplicate id '{kj.id}'",
+                sink.add(area.display, f"duplicate id '{kj.id}'", code="duplicate-id",
                          hint=f"also defined at {seen[kj.id]}")
             seen.setdefault(kj.id, Location(area.display, None))
         for claim in area.claims:
             if claim.id in seen:
                 sink.add(claim.location.file, f"duplicate claim id '{claim.id}'",
-                         line=claim.location.line, hint=f"first defined at {seen[claim.id]}")
+                         line=claim.location.line, hint=f"first defined at {seen[claim.id]}",
+                         code="duplicate-id")
                 continue
             seen[claim.id] = claim.location
             for evidence in claim.spec.evidence:
                 if evidence.ref not in project.references:
                     sink.add(claim.location.file, f"claim '{claim.id}': unknown reference "
                              f"'{evidence.ref}'", line=claim.location.line,
-                             hint=f"add it to {REFERENCES_FILE} or fix the id")
+                             hint=f"add it to {REFERENCES_FILE} or fix the id",
+                             code="unknown-reference")
             if claim.spec.kind == "information" and (claim.spec.likelihood or
                                                      claim.spec.confidence):
                 sink.add(claim.location.file, f"claim '{claim.id}': likelihood and confidence "
                          "belong to judgments", line=claim.location.line,
-                         hint="set kind: judgment, or remove likelihood/confidence")
-    area_claims = {a.slug: {c.id for c in a.claims} for a in project.areas}
+                         hint="set kind: judgment, or remove likelihood/confidence",
+                         code="likelihood-on-fact")
     for area in project.areas:
-        texts = [(area.display, area.scope, area.scope_line)]
-        texts += [(n.display, n.body, n.body_line) for n in area.notes]
-        used: set[str] = set()
-        for display, text, first_line in texts:
-            for image in find_images(text):
-                if not image.alt:
-                    sink.add(display, "image without alt text", severity="warning",
-                             line=first_line + image.line - 1, code="missing-alt-text",
-                             hint="describe the image: ![what it shows](file.png); "
-                                  "audiences with require_alt_text refuse to build without it")
+        own = {c.id for c in area.claims}
+        for display, text, first_line in area.texts():
             for marker in find_markers(text):
                 line = first_line + marker.line - 1
-                if marker.kind == "claim":
-                    used.add(marker.target)
-                    if marker.target not in area_claims[area.slug]:
-                        elsewhere = marker.target in seen
-                        sink.add(display, f"unknown claim '{marker.target}' in [[...]] marker",
-                                 line=line, hint=("that claim belongs to another area; packs "
-                                                  "only reference their own claims")
-                                 if elsewhere else "define it under 'claims:' in a note of "
-                                 "this area, or fix the id")
-                elif marker.target not in project.references:
+                if marker.kind == "claim" and marker.target not in own:
+                    hint = ("that claim belongs to another area; packs only reference their "
+                            "own claims") if marker.target in seen else (
+                        "define it under 'claims:' in a note of this area, or fix the id")
+                    sink.add(display, f"unknown claim '{marker.target}' in [[...]] marker",
+                             line=line, column=marker.column, hint=hint, code="unknown-claim")
+                elif marker.kind == "cite" and marker.target not in project.references:
                     sink.add(display, f"unknown reference '{marker.target}' in citation",
-                             line=line, hint=f"add it to {REFERENCES_FILE} or fix the id")
-        for claim in area.claims:
-            if claim.id not in used:
-                sink.add(claim.location.file, f"claim '{claim.id}' is never referenced in the "
-                         "text", line=claim.location.line, severity="warning",
-                         hint=f"put [[{claim.id}]] after the sentence that makes it",
-                         code="unreferenced-claim")
-            if not claim.spec.evidence:
-                sink.add(claim.location.file, f"claim '{claim.id}' has no evidence",
-                         line=claim.location.line, severity="warning", code="no-evidence",
-                         hint="list the source(s) that assert or contradict it")
+                             line=line, column=marker.column, code="unknown-reference",
+                             hint=f"add it to {REFERENCES_FILE} or fix the id")
     return sink.diagnostics

@@ -61,7 +61,7 @@ def test_unknown_claim_marker_is_located(basic_project):
     note = basic_project / "sources/alpha/20-doubts.md"
     edit(note, "[[AL-06]]", "[[AL-99]]")
     msgs = problems(basic_project)
-    assert any(m.startswith("sources/alpha/20-doubts.md:31: error: unknown claim 'AL-99'")
+    assert any(m.startswith("sources/alpha/20-doubts.md:31:48: error: unknown claim 'AL-99'")
                for m in msgs), msgs
 
 
@@ -75,7 +75,7 @@ def test_unknown_citation_and_evidence_reference(basic_project):
     edit(basic_project / "sources/beta/10-only.md", "Beta fact.", "Beta fact [@nowhere].")
     edit(basic_project / "sources/beta/10-only.md", "ref: report-b", "ref: ghost")
     msgs = problems(basic_project)
-    assert any("sources/beta/10-only.md:10: error: unknown reference 'nowhere'" in m
+    assert any("sources/beta/10-only.md:10:11: error: unknown reference 'nowhere'" in m
                for m in msgs), msgs
     assert any("sources/beta/10-only.md:4: error: claim 'BE-01': unknown reference 'ghost'"
                in m for m in msgs), msgs

@@ -1,0 +1,173 @@
+"""Warnings about a loaded project: things that build, but that a careful editor would fix.
+
+Every warning has a code (shown as `[code]`), a location and a hint; `briefgen check --strict`
+turns them into failures.
+"""
+
+from __future__ import annotations
+
+import re
+
+from briefgen.claims import LIKELIHOOD_SCALE, root_source
+from briefgen.errors import Collector, Diagnostic
+from briefgen.markup import find_images, find_markers
+from briefgen.model import REFERENCES_FILE, Area, Project
+from briefgen.pack import effective_handling
+from briefgen.schema import TLP_ORDER
+
+SCALE_TERMS = [term for term, _ in LIKELIHOOD_SCALE]
+# Estimative words from other scales (or none): mixing them with ICD 203 terms confuses readers.
+OFF_SCALE = ("highly likely", "highly unlikely", "probable", "probably", "improbable",
+             "possible", "possibly", "realistic possibility", "real possibility",
+             "remote chance", "remote", "slight chance", "certainly", "definitely",
+             "almost surely", "chances are")
+CONFIDENCE = re.compile(r"\b(high|moderate|low)[- ]confidence\b|\bconfiden(ce|t)\b", re.I)
+SENTENCE = re.compile(r"[^.!?;]+[.!?;]?")
+FIXED_ANCHORS = {"cover", "contents", "key-judgments", "scope", "caveats", "source-summary",
+                 "sourced-facts", "uncorroborated-claims", "disputed-claims", "judgments",
+                 "editorial-note", "sources", "keys", "revisions", "claims-chart"}
+LINK = re.compile(r"(?<!!)\[[^\]\n]*\]\(([^)\s]+)")
+
+
+def _terms_in(text: str) -> list[str]:
+    """ICD 203 and off-scale likelihood terms in `text`, longest match first."""
+    lowered = text.lower()
+    found = []
+    for term in sorted([*SCALE_TERMS, *OFF_SCALE], key=len, reverse=True):
+        pattern = rf"\b{re.escape(term)}\b"
+        if re.search(pattern, lowered):
+            found.append(term)
+            lowered = re.sub(pattern, " ", lowered)
+    return found
+
+
+def lint(project: Project) -> list[Diagnostic]:
+    sink = Collector()
+    _lint_claims(project, sink)
+    for area in project.areas:
+        _lint_judgments(area, sink)
+        _lint_texts(project, area, sink)
+        _lint_handling(project, area, sink)
+    _lint_references(project, sink)
+    return sink.diagnostics
+
+
+def _lint_claims(project: Project, sink: Collector) -> None:
+    for claim in project.claims:
+        where = claim.location
+        supporting = {root_source(e.ref, project.references)
+                      for e in claim.spec.evidence if e.stance == "supports"}
+        if not claim.spec.evidence:
+            sink.add(where.file, f"claim '{claim.id}' has no evidence", line=where.line,
+                     severity="warning", code="no-evidence",
+                     hint="list the source(s) that assert or contradict it")
+        if claim.spec.credibility == 1 and len(supporting) < 2:
+            sink.add(where.file, f"claim '{claim.id}': credibility 1 (confirmed) needs two "
+                     f"independent supporting sources, it has {len(supporting)}",
+                     line=where.line, severity="warning", code="unconfirmed-credibility-1",
+                     hint="add the second source, or grade it 2 (probably true)")
+        if claim.spec.kind == "judgment" and claim.spec.likelihood:
+            _check_estimative(claim.spec.text, claim.spec.likelihood, where.file, where.line,
+                              claim.id, sink)
+
+
+def _lint_judgments(area: Area, sink: Collector) -> None:
+    for kj in area.meta.key_judgments:
+        _check_estimative(kj.text, kj.likelihood, area.display, None, kj.id, sink)
+
+
+def _check_estimative(text: str, likelihood: str, file: str, line: int | None, ident: str,
+                      sink: Collector) -> None:
+    terms = _terms_in(text)
+    if likelihood not in terms:
+        sink.add(file, f"'{ident}': the text does not use its likelihood term "
+                 f"'{likelihood}'", line=line, severity="warning", code="likelihood-not-stated",
+                 hint=f"say '{likelihood}' in the sentence, or change `likelihood:`")
+    others = [t for t in terms if t != likelihood]
+    if others:
+        sink.add(file, f"'{ident}': mixes likelihood terms ({', '.join(others)}) with "
+                 f"'{likelihood}'", line=line, severity="warning", code="mixed-likelihood-scale",
+                 hint="use one ICD 203 term per judgment: " + ", ".join(SCALE_TERMS))
+    for sentence in SENTENCE.findall(text):
+        if CONFIDENCE.search(sentence) and _terms_in(sentence):
+            sink.add(file, f"'{ident}': likelihood and confidence in the same sentence",
+                     line=line, severity="warning", code="likelihood-with-confidence",
+                     hint="state confidence separately (the `confidence:` field is printed "
+                          "on its own line)")
+            break
+
+
+def _anchors(project: Project, area: Area) -> set[str]:
+    anchors = set(FIXED_ANCHORS)
+    anchors |= {f"claim-{c.id}" for c in area.claims}
+    anchors |= {f"note-{n.slug}" for n in area.notes}
+    anchors |= {f"kj-{k.id}" for k in area.meta.key_judgments}
+    anchors |= {f"ref-{r}" for r in project.references}
+    return anchors
+
+
+def _lint_texts(project: Project, area: Area, sink: Collector) -> None:
+    anchors = _anchors(project, area)
+    used = {m.target for _, text, _ in area.texts() for m in find_markers(text)
+            if m.kind == "claim"}
+    for display, text, first in area.texts():
+        for image in find_images(text):
+            if not image.alt:
+                sink.add(display, "image without alt text", line=first + image.line - 1,
+                         column=image.column, severity="warning", code="missing-alt-text",
+                         hint="describe the image: ![what it shows](file.png); audiences "
+                              "with require_alt_text refuse to build without it")
+        for match in LINK.finditer(text):
+            target = match.group(1)
+            line = first + text.count("\n", 0, match.start())
+            column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+            if target.startswith("#") and target[1:] not in anchors:
+                sink.add(display, f"link to '{target}', which is not in this pack", line=line,
+                         column=column, severity="warning", code="broken-link",
+                         hint="link to #claim-ID, #ref-ID, #note-SLUG or a section id")
+            elif not re.match(r"^(https?:|mailto:|#)", target):
+                sink.add(display, f"link to '{target}' cannot work in a PDF", line=line,
+                         column=column, severity="warning", code="broken-link",
+                         hint="link to a web address or to an anchor in the pack")
+    for claim in area.claims:
+        if claim.id not in used:
+            sink.add(claim.location.file, f"claim '{claim.id}' is never referenced in the "
+                     "text", line=claim.location.line, severity="warning",
+                     hint=f"put [[{claim.id}]] after the sentence that makes it",
+                     code="unreferenced-claim")
+
+
+def _lint_handling(project: Project, area: Area, sink: Collector) -> None:
+    for note in area.notes:
+        label = effective_handling(note)
+        for claim in note.claims:
+            if TLP_ORDER[claim.spec.handling] > TLP_ORDER[note.meta.handling]:
+                sink.add(claim.location.file, f"claim '{claim.id}' is TLP:{claim.spec.handling}"
+                         f" in a note marked TLP:{note.meta.handling}; the whole note is "
+                         f"handled as TLP:{claim.spec.handling}", line=claim.location.line,
+                         severity="warning", code="handling-inconsistency",
+                         hint="mark the note itself, or move the claim to a restricted note")
+        for marker in find_markers(note.body):
+            ref = project.references.get(marker.target) if marker.kind == "cite" else None
+            if ref and TLP_ORDER[ref.custom.tlp] > TLP_ORDER[label]:
+                sink.add(note.display, f"cites '{ref.id}' (TLP:{ref.custom.tlp}) from a note "
+                         f"handled as TLP:{label}; readers cleared for TLP:{label} will see "
+                         "'withheld source'", line=note.body_line + marker.line - 1,
+                         column=marker.column, severity="warning",
+                         code="handling-inconsistency",
+                         hint="mark the note as restrictively as its sources")
+
+
+def _lint_references(project: Project, sink: Collector) -> None:
+    used = {e.ref for c in project.claims for e in c.spec.evidence}
+    used |= {m.target for a in project.areas for _, t, _ in a.texts()
+             for m in find_markers(t) if m.kind == "cite"}
+    used |= {m.target for a in project.areas for m in find_markers(a.meta.source_summary)
+             if m.kind == "cite"}
+    used |= {r.custom.derived_from for r in project.references.values() if r.custom.derived_from}
+    for ref_id in project.references:
+        if ref_id not in used:
+            sink.add(REFERENCES_FILE, f"reference '{ref_id}' is never cited",
+                     line=project.reference_lines.get(ref_id), severity="warning",
+                     code="unused-reference",
+                     hint="cite it as evidence or with [@id], or remove it")
