@@ -117,7 +117,7 @@ def grade(claim: ClaimSpec, references: Mapping[str, Reference],
     if contradicting:
         n = len(contradicting)
         return result(Status.DISPUTED, f"contradicted by {n} source{'s' if n > 1 else ''} "
-                      f"graded {t.contradicting_reliability} or better (listed below)")
+                      f"graded {t.contradicting_reliability} or better")
     if claim.credibility in (4, 5):
         word = CREDIBILITY_WORDS[claim.credibility]
         return result(Status.DISPUTED, f"credibility {claim.credibility} ({word})")

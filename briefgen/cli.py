@@ -11,9 +11,16 @@ import shutil
 import sys
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import shtab
 
 from briefgen import __version__
 from briefgen.errors import BriefgenError, Diagnostic, error
+
+if TYPE_CHECKING:  # pragma: no cover
+    from briefgen.build import PackResult
+    from briefgen.model import Project
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 BUILTIN_AUDIENCES = ("study-group", "analyst", "large-print", "print-mono")
@@ -23,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="briefgen", description="Build graded PDF briefing packs from Markdown notes.")
     parser.add_argument("--version", action="version", version=f"briefgen {__version__}")
+    shtab.add_argument_to(parser, ["--print-completion"],
+                          help="print a shell completion script and exit")
     _common_options(parser, default=None)
     # The same options after the command name (briefgen build -q) without clobbering the
     # value given before it (briefgen -q build).
@@ -47,8 +56,16 @@ def _parser() -> argparse.ArgumentParser:
 
     cl = sub.add_parser("claims", help="list every claim with its computed status",
                         parents=[common])
-    cl.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    cl.add_argument("--format", choices=("table", "json", "csv", "claimreview"),
+                    default="table", help="claimreview: schema.org ClaimReview JSON-LD")
     cl.add_argument("--area", action="append", metavar="AREA", help="only this area")
+
+    d = sub.add_parser("diff", help="what changed in claims and status between two editions",
+                       parents=[common])
+    d.add_argument("old", type=Path, metavar="OLD", help="folder of the earlier edition")
+    d.add_argument("new", type=Path, metavar="NEW", nargs="?", default=None,
+                   help="folder of the later edition (default: this project)")
+    d.add_argument("--format", choices=("text", "json"), default="text")
 
     i = sub.add_parser("init", help="create a small project that builds as it is",
                        parents=[common])
@@ -64,6 +81,8 @@ def _common_options(parser: argparse.ArgumentParser, default: object) -> None:
                         help="project folder (default: the nearest folder with briefgen.yaml)")
     parser.add_argument("-q", "--quiet", action="store_true", default=default or False,
                         help="print only problems")
+    parser.add_argument("-v", "--verbose", action="store_true", default=default or False,
+                        help="also list unchanged and withheld packs")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_init(args)
         from briefgen.sources import find_root, load_project
 
+        if args.command == "diff":
+            return cmd_diff(args)
         root = find_root(args.project or Path.cwd())
         if args.command == "check":
             return cmd_check(args, root)
@@ -86,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("briefgen: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and closed early: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 def _print_diagnostics(diagnostics: list[Diagnostic]) -> None:
@@ -120,38 +144,78 @@ def cmd_check(args: argparse.Namespace, root: Path) -> int:
     return EXIT_PROBLEMS if failed else EXIT_OK
 
 
-def cmd_build(args: argparse.Namespace, project) -> int:  # noqa: ANN001
+def cmd_build(args: argparse.Namespace, project: Project) -> int:
     from briefgen.build import build
 
     if args.jobs < 1:
         return _usage("--jobs must be 1 or more")
-    for warning in project.warnings if not args.quiet else ():
-        print(warning.format(), file=sys.stderr)
+    if not args.quiet:
+        for warning in project.warnings:
+            print(warning.format(), file=sys.stderr)
     out = (args.out or project.root / "output").resolve()
-
-    def show(result) -> None:  # noqa: ANN001
-        if result.status == "failed":
-            print(f"FAILED  {result.audience}/{result.area}: {result.message}", file=sys.stderr)
-        elif not args.quiet:
-            detail = {"built": f"{result.pages} pages, {result.seconds:.1f} s",
-                      "unchanged": "unchanged", "withheld": result.message}[result.status]
-            print(f"{result.status:<9} {result.audience}/{result.area}.pdf  ({detail})")
-        if not args.quiet:
-            for item in result.withheld:
-                print(f"          withheld {item.what} {item.name} (TLP:{item.handling}) "
-                      f"from {result.audience}")
-            for blocked in result.blocked:
-                print(f"          blocked resource {blocked}", file=sys.stderr)
-
-    results = build(project, out, areas=args.area, audiences=args.audience, force=args.force,
-                    jobs=args.jobs, on_result=show)
+    areas = args.area or [a.slug for a in project.areas]
+    audiences = args.audience or sorted(project.audiences)
+    with BuildReporter(len(areas) * len(audiences), quiet=args.quiet,
+                       verbose=args.verbose) as reporter:
+        results = build(project, out, areas=args.area, audiences=args.audience,
+                        force=args.force, jobs=args.jobs, on_result=reporter.result)
     failed = [r for r in results if r.status == "failed"]
     if not args.quiet or failed:
         counts = {s: sum(r.status == s for r in results)
                   for s in ("built", "unchanged", "withheld", "failed")}
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
         print(f"{summary} -> {out}", file=sys.stderr if failed else sys.stdout)
+        for r in failed:
+            print(f"  failed: {r.audience}/{r.area}: {r.message}", file=sys.stderr)
     return EXIT_PROBLEMS if failed else EXIT_OK
+
+
+class BuildReporter:
+    """One line per pack; a progress bar as well when the terminal is interactive."""
+
+    def __init__(self, total: int, *, quiet: bool, verbose: bool) -> None:
+        self.quiet, self.verbose = quiet, verbose
+        self.progress = None
+        if sys.stderr.isatty() and not quiet:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self.progress = Progress(TextColumn("building packs"), BarColumn(),
+                                     MofNCompleteColumn(), transient=True)
+            self.task = self.progress.add_task("build", total=total)
+
+    def __enter__(self) -> BuildReporter:
+        if self.progress is not None:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def _print(self, text: str, err: bool = False) -> None:
+        if self.progress is not None:
+            self.progress.console.print(text, markup=False, highlight=False)
+        else:
+            print(text, file=sys.stderr if err else sys.stdout)
+
+    def result(self, result: PackResult) -> None:
+        if self.progress is not None:
+            self.progress.advance(self.task)
+        name = f"{result.audience}/{result.area}.pdf"
+        if result.status == "failed":
+            self._print(f"FAILED    {name}: {result.message}", err=True)
+        elif result.status == "built" and not self.quiet:
+            self._print(f"built     {name}  ({result.pages} pages, {result.seconds:.1f} s)")
+        elif self.verbose:
+            self._print(f"{result.status:<9} {name}"
+                        + (f"  ({result.message})" if result.message else ""))
+        if self.quiet:
+            return
+        for item in result.withheld if (self.verbose or result.status == "built") else ():
+            self._print(f"          withheld {item.what} {item.name} (TLP:{item.handling}) "
+                        f"from {result.audience}")
+        for blocked in result.blocked:
+            self._print(f"          blocked resource {blocked}", err=True)
 
 
 def _usage(message: str) -> int:
@@ -159,36 +223,18 @@ def _usage(message: str) -> int:
     return EXIT_USAGE
 
 
-def claim_rows(project, areas: list[str] | None = None) -> list[dict]:  # noqa: ANN001
-    from briefgen.claims import grade
-
-    rows = []
-    for area in project.areas:
-        if areas and area.slug not in areas:
-            continue
-        for claim in area.claims:
-            g = grade(claim.spec, project.references, project.config.thresholds)
-            rows.append({
-                "area": area.slug, "id": claim.id, "text": claim.spec.text,
-                "kind": claim.spec.kind, "status": g.status.value, "reason": g.reason,
-                "grade": g.grade, "credibility": claim.spec.credibility,
-                "single_primary_source": g.single_primary,
-                "sources": [{"ref": e.ref, "stance": e.stance, "locator": e.locator,
-                             "reliability": project.references[e.ref].custom.reliability}
-                            for e in claim.spec.evidence],
-                "location": str(claim.location),
-            })
-    return rows
-
-
-def cmd_claims(args: argparse.Namespace, project) -> int:  # noqa: ANN001
+def cmd_claims(args: argparse.Namespace, project: Project) -> int:
     if args.area:
         known = {a.slug for a in project.areas}
         for slug in args.area:
             if slug not in known:
                 return _usage(f"no area '{slug}' (areas: {', '.join(sorted(known))})")
+    from briefgen.ledger import claim_review, claim_rows
+
     rows = claim_rows(project, args.area)
-    if args.format == "json":
+    if args.format == "claimreview":
+        print(json.dumps(claim_review(project, rows), indent=2, ensure_ascii=False))
+    elif args.format == "json":
         print(json.dumps(rows, indent=2, ensure_ascii=False))
     elif args.format == "csv":
         buffer = io.StringIO()
@@ -210,6 +256,27 @@ def cmd_claims(args: argparse.Namespace, project) -> int:  # noqa: ANN001
         for r in rows:
             counts[r["status"]] = counts.get(r["status"], 0) + 1
         print(f"{len(rows)} claims: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    return EXIT_OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from briefgen.ledger import claim_rows, diff
+    from briefgen.sources import find_root, load_project
+
+    old = load_project(find_root(args.old))
+    new = load_project(find_root(args.new or args.project or Path.cwd()))
+    changes = diff(claim_rows(old), claim_rows(new))
+    if args.format == "json":
+        print(json.dumps([c.__dict__ for c in changes], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print(f"{old.config.edition} -> {new.config.edition}: {len(changes)} change(s)")
+    labels = {"status": "status changed", "added": "added", "removed": "removed",
+              "grade": "grade changed", "text": "text changed"}
+    for c in changes:
+        what = {"added": f"new, {c.new}", "removed": f"was {c.old}",
+                "text": f"\n      was: {c.old}\n      now: {c.new}"}.get(
+                    c.kind, f"{c.old} -> {c.new}")
+        print(f"  {labels[c.kind]:<15} {c.area}/{c.id}: {what}")
     return EXIT_OK
 
 

@@ -1,0 +1,100 @@
+"""The command line: ledger formats, diff, completion, verbosity."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+FIXTURE = Path(__file__).parent / "fixtures" / "basic"
+
+
+def run(*args: str, cwd: Path = FIXTURE) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "briefgen", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_version():
+    from briefgen import __version__
+
+    assert run("--version").stdout.strip() == f"briefgen {__version__}"
+
+
+def test_claims_table_lists_every_claim_and_counts():
+    out = run("claims").stdout
+    assert out.splitlines()[0].split() == ["AREA", "ID", "STATUS", "GRADE", "TEXT"]
+    assert "AL-04    disputed" in out
+    assert out.strip().endswith("9 claims: 2 disputed, 1 judgment, 3 sourced, 3 uncorroborated")
+
+
+def test_claims_csv_round_trips():
+    rows = list(csv.DictReader(io.StringIO(run("claims", "--format", "csv").stdout)))
+    assert len(rows) == 9
+    assert rows[0]["id"] == "AL-01" and rows[0]["status"] == "sourced"
+    assert rows[3]["sources"] == "blog-f (supports); law-a (contradicts)"
+
+
+def test_claims_claimreview_json_ld():
+    data = json.loads(run("claims", "--format", "claimreview").stdout)
+    assert data["@context"] == "https://schema.org"
+    reviews = {r["identifier"]: r for r in data["@graph"]}
+    assert "AL-07" not in reviews  # a judgment is not a claim of fact
+    disputed = reviews["AL-05"]
+    assert disputed["@type"] == "ClaimReview"
+    assert disputed["claimReviewed"].startswith("DISPUTED-IMPROBABLE-CLAIM")
+    assert disputed["reviewRating"]["ratingValue"] == 2
+    assert disputed["reviewRating"]["alternateName"] == "Disputed (F5: improbable)"
+    assert disputed["itemReviewed"]["appearance"][0]["name"] == "Blog Foxtrot"
+    assert disputed["datePublished"] == "2025-03-01"
+
+
+def test_claims_for_one_area_and_unknown_area():
+    rows = json.loads(run("claims", "--format", "json", "--area", "beta").stdout)
+    assert [r["id"] for r in rows] == ["BE-01"]
+    bad = run("claims", "--area", "gamma")
+    assert bad.returncode == 2 and "no area 'gamma'" in bad.stderr
+
+
+def test_diff_between_editions(tmp_path):
+    old = tmp_path / "old"
+    shutil.copytree(FIXTURE, old)
+    note = old / "sources/alpha/20-doubts.md"
+    note.write_text(note.read_text().replace("credibility: 6", "credibility: 5"))
+    new = tmp_path / "new"
+    shutil.copytree(FIXTURE, new)
+    extra = new / "sources/beta/10-only.md"
+    extra.write_text(extra.read_text().replace("claims:\n", "claims:\n  - id: BE-02\n"
+                                               "    text: new claim\n", 1)
+                     .replace("Beta fact.", "Beta fact. [[BE-02]]"))
+    proc = run("diff", str(old), str(new))
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "1.0 -> 1.0: 4 change(s)"
+    assert "  status changed  alpha/AL-06: disputed -> uncorroborated" in lines
+    assert "  added           beta/BE-02: new, uncorroborated" in lines
+    data = json.loads(run("diff", str(old), str(new), "--format", "json").stdout)
+    assert {"kind": "status", "area": "alpha", "id": "AL-06", "old": "disputed",
+            "new": "uncorroborated"} in data
+
+
+def test_completion_script_knows_the_commands():
+    script = run("--print-completion", "bash").stdout
+    for command in ("build", "check", "claims", "diff", "init"):
+        assert command in script
+
+
+def test_quiet_and_verbose(tmp_path):
+    root = tmp_path / "p"
+    shutil.copytree(FIXTURE, root)
+    first = run("build", "--audience", "study-group", cwd=root)
+    assert "built     study-group/alpha.pdf" in first.stdout
+    assert "withheld note sources/alpha/30-restricted.md (TLP:AMBER)" in first.stdout
+    quiet = run("build", "-q", cwd=root)
+    assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
+    verbose = run("-v", "build", cwd=root)
+    assert "unchanged study-group/alpha.pdf" in verbose.stdout
+    assert verbose.stdout.strip().endswith(f"4 unchanged -> {root / 'output'}")
