@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import shtab
 
-from briefgen import __version__
+from briefgen import __version__, serve
 from briefgen.errors import BriefgenError, Diagnostic, error
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--audience", action="append", choices=BUILTIN_AUDIENCES, metavar="NAME",
                    help="audience style to include (repeatable; default: all of "
                         f"{', '.join(BUILTIN_AUDIENCES)})")
+    serve.add_parser(sub, common)
     return parser
 
 
@@ -95,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "diff":
             return cmd_diff(args)
         root = find_root(args.project or Path.cwd())
+        if args.command == "serve":
+            return serve.run(args, root)
         if args.command == "check":
             return cmd_check(args, root)
         project = load_project(root)

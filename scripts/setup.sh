@@ -23,6 +23,14 @@ if [ "$need_system" = 1 ]; then
   fi
 fi
 
+# Headless Chromium for the live-preview browser test (tests/test_serve.py); optional: that
+# test is skipped without /usr/bin/chromium. Playwright drives it; never `playwright install`.
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "setup: installing chromium with apt-get (browser test)" >&2
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+    || echo "setup: could not install chromium; the browser test will be skipped" >&2
+fi
+
 if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
