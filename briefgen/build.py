@@ -80,7 +80,8 @@ def input_hash(project: Project, area: Area, audience: Audience) -> str:
     root = project.root
     files = [root / "briefgen.yaml", root / "sources" / "references.yaml"]
     files += _tree_files(root / "sources" / area.slug)
-    files += _tree_files(audience.directory)
+    for layer in audience.layers:
+        files += _tree_files(layer)
     files += _tree_files(PACKAGE_TEMPLATES) + _tree_files(PACKAGE_TEMPLATES.parent / "fonts")
     for path in files:
         digest.update(str(path.relative_to(path.anchor)).encode() + b"\0")
@@ -90,11 +91,10 @@ def input_hash(project: Project, area: Area, audience: Audience) -> str:
 
 
 def stylesheets_for(audience: Audience) -> list[Path]:
-    override = audience.directory / "templates" / "base.css"
-    sheets = [override if override.is_file() else PACKAGE_TEMPLATES / "base.css"]
-    if (audience.directory / "style.css").is_file():
-        sheets.append(audience.directory / "style.css")
-    return sheets
+    """base.css (or an audience's replacement), then each layer's style.css in order."""
+    overrides = [p / "templates" / "base.css" for p in reversed(audience.layers)]
+    base = next((p for p in overrides if p.is_file()), PACKAGE_TEMPLATES / "base.css")
+    return [base, *(p / "style.css" for p in audience.layers if (p / "style.css").is_file())]
 
 
 def atomic_write(path: Path, data: bytes) -> None:

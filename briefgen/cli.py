@@ -17,13 +17,23 @@ import shtab
 
 from briefgen import __version__, serve
 from briefgen.errors import BriefgenError, Diagnostic, error
+from briefgen.schema import BUILTIN_AUDIENCES
 
 if TYPE_CHECKING:  # pragma: no cover
     from briefgen.build import PackResult
     from briefgen.model import Project
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
-BUILTIN_AUDIENCES = ("study-group", "analyst", "large-print", "print-mono")
+AUDIENCE_STUB = """\
+# Audience '{name}': briefgen's built-in settings, overridden by any key below.
+# Keys: title, description, page_size, base_font_size, clearance, sections, inline_grades,
+# explain_grades, citations, palette, chart, require_alt_text, pdf_variant, pdf_tags.
+extends: {name}
+"""
+STYLE_STUB = """\
+/* Audience '{name}': applied after briefgen's base stylesheet and the built-in
+   '{name}' style. Override custom properties (--accent, --ink, ...) or any rule. */
+"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -294,7 +304,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     package = files("briefgen")
     shutil.copytree(str(package / "skeleton"), target, dirs_exist_ok=True)
     for name in dict.fromkeys(audiences):
-        shutil.copytree(str(package / "audiences" / name), target / "styles" / name)
+        folder = target / "styles" / name
+        folder.mkdir(parents=True)
+        (folder / "audience.yaml").write_text(AUDIENCE_STUB.format(name=name), "utf-8")
+        (folder / "style.css").write_text(STYLE_STUB.format(name=name), "utf-8")
     print(f"created a briefgen project in {target} with audiences: {', '.join(audiences)}\n"
           f"next: cd {target} && briefgen build")
     return EXIT_OK

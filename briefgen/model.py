@@ -66,6 +66,12 @@ class Audience:
     name: str
     directory: Path
     config: AudienceConfig
+    base: Path | None = None  # the built-in audience it extends, if any
+
+    @property
+    def layers(self) -> list[Path]:
+        """Folders that style this audience, most general first (built-in, then project)."""
+        return [p for p in (self.base, self.directory) if p is not None]
 
     def clears(self, tlp: str) -> bool:
         return TLP_ORDER[tlp] <= TLP_ORDER[self.config.clearance]

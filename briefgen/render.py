@@ -32,10 +32,11 @@ TLP_COLOURS = {  # FIRST TLP 2.0 / CISA colours, shown on black
 }
 
 
-def environment(audience_dir: Path | None) -> jinja2.Environment:
-    loaders: list[jinja2.BaseLoader] = []
-    if audience_dir is not None and (audience_dir / "templates").is_dir():
-        loaders.append(jinja2.FileSystemLoader(audience_dir / "templates"))
+def environment(layers: list[Path]) -> jinja2.Environment:
+    """Templates from the most specific audience layer first, then the package's own."""
+    loaders: list[jinja2.BaseLoader] = [
+        jinja2.FileSystemLoader(layer / "templates") for layer in reversed(layers)
+        if (layer / "templates").is_dir()]
     loaders.append(jinja2.FileSystemLoader(PACKAGE_TEMPLATES))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders), autoescape=True, undefined=jinja2.StrictUndefined,
@@ -121,7 +122,7 @@ def render_html(pack: Pack) -> str:
                                         f"audience '{pack.audience.name}' requires alt text "
                                         "for every image: ![what it shows](file.png)")
                              for where in missing])
-    env = environment(pack.audience.directory)
+    env = environment(pack.audience.layers)
     renderer = PackRenderer(pack)
     # Render bodies first so every marker's anchor exists before the caveats list them.
     notes = [(note, renderer.markdown(note.body)) for note in pack.notes]

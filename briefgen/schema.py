@@ -59,7 +59,11 @@ class ProjectConfig(Strict):
     revisions: list[Revision] = []
 
 
+BUILTIN_AUDIENCES = ("study-group", "analyst", "large-print", "print-mono")
+
+
 class AudienceConfig(Strict):
+    extends: Literal[BUILTIN_AUDIENCES] | None = None  # type: ignore[valid-type]
     title: str = Field(min_length=1)
     description: str = ""
     page_size: Literal["A4", "A5", "letter", "legal", "B5"] = "A4"

@@ -24,6 +24,8 @@ from briefgen.schema import (
 )
 from briefgen.yamlio import LocDict, LocList, load_yaml_file, read_text, split_front_matter
 
+BUILTIN_AUDIENCE_DIR = Path(__file__).parent / "audiences"
+
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -112,10 +114,25 @@ def _load_audiences(root: Path, sink: Collector, read_yaml) -> dict[str, Audienc
         raw = read_yaml(folder / "audience.yaml")
         if raw is None:
             continue
+        base = None
+        if isinstance(raw, LocDict) and isinstance(raw.get("extends"), str):
+            base = BUILTIN_AUDIENCE_DIR / raw["extends"]
+            if base.is_dir():
+                raw = _extend(raw, load_yaml_file(base / "audience.yaml", str(base)))
+            else:
+                base = None  # validation below reports the unknown name
         cfg = validate(AudienceConfig, raw, display, sink)
         if cfg is not None:
-            audiences[folder.name] = Audience(folder.name, folder, cfg)
+            audiences[folder.name] = Audience(folder.name, folder, cfg, base)
     return audiences
+
+
+def _extend(own: LocDict, builtin: LocDict) -> LocDict:
+    """The built-in audience's settings, overridden key by key by the project's own."""
+    merged = LocDict({k: v for k, v in builtin.items() if k != "extends"})
+    merged.update(own)
+    merged.line, merged.key_lines = own.line, own.key_lines
+    return merged
 
 
 def _load_references(root: Path, sink: Collector, read_yaml):  # noqa: ANN001, ANN202

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import filecmp
 import shutil
 from pathlib import Path
 
@@ -43,10 +42,40 @@ def four(tmp_path_factory) -> Path:
     return root
 
 
-def test_repository_styles_match_the_shipped_audiences():
+def test_audience_extends_a_builtin_and_overrides_key_by_key(tmp_path):
+    root = tmp_path / "p"
+    shutil.copytree(FIXTURE, root)
+    board = root / "styles/board"
+    board.mkdir()
+    (board / "audience.yaml").write_text("extends: analyst\ntitle: Board\nclearance: AMBER\n")
+    (board / "style.css").write_text(":root { --accent: #00ff00; }\n")
+    audience = load_project(root).audiences["board"]
+    assert audience.config.title == "Board" and audience.config.clearance == "AMBER"
+    assert audience.config.base_font_size == 9 and audience.config.inline_grades  # inherited
+    from briefgen.build import stylesheets_for
+
+    sheets = stylesheets_for(audience)
+    assert [p.relative_to(p.parents[1]).as_posix() for p in sheets] == [
+        "templates/base.css", "analyst/style.css", "board/style.css"]
+
+
+def test_unknown_builtin_is_a_located_error(tmp_path):
+    from briefgen.errors import BriefgenError
+
+    root = tmp_path / "p"
+    shutil.copytree(FIXTURE, root)
+    (root / "styles/board").mkdir()
+    (root / "styles/board/audience.yaml").write_text("title: Board\nextends: anlyst\n")
+    with pytest.raises(BriefgenError) as info:
+        load_project(root)
+    (message,) = [d.format() for d in info.value.diagnostics]
+    assert message.startswith("styles/board/audience.yaml:2: error: extends: Input should be")
+
+
+def test_repository_styles_extend_the_builtins():
     for name in ("study-group", "analyst", "large-print", "print-mono"):
-        comparison = filecmp.dircmp(REPO / "styles" / name, BUILTIN / name)
-        assert not (comparison.diff_files or comparison.left_only or comparison.right_only), name
+        assert (REPO / "styles" / name / "audience.yaml").read_text().count(
+            f"extends: {name}") == 1
 
 
 def test_each_audience_gets_its_own_pdf_with_its_page_model(four):
