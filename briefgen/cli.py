@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--force", action="store_true", help="rebuild packs even if unchanged")
     b.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                    help="worker processes (default: number of cores)")
+    b.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="stop a pack that takes longer and report it failed; the others "
+                        "still build (default: 300; 0: no limit)")
 
     c = sub.add_parser("check", help="validate the project without building", parents=[common])
     c.add_argument("--strict", action="store_true", help="warnings fail too")
@@ -162,6 +165,11 @@ def cmd_build(args: argparse.Namespace, project: Project) -> int:
 
     if args.jobs < 1:
         return _usage("--jobs must be 1 or more")
+    if args.timeout is not None and not args.timeout >= 0:
+        return _usage("--timeout must be a number of seconds (0: no limit)")
+    from briefgen.build import DEFAULT_TIMEOUT
+
+    timeout = DEFAULT_TIMEOUT if args.timeout is None else (args.timeout or None)
     if not args.quiet:
         for warning in project.warnings:
             print(warning.format(), file=sys.stderr)
@@ -171,7 +179,8 @@ def cmd_build(args: argparse.Namespace, project: Project) -> int:
     with BuildReporter(len(areas) * len(audiences), quiet=args.quiet,
                        verbose=args.verbose) as reporter:
         results = build(project, out, areas=args.area, audiences=args.audience,
-                        force=args.force, jobs=args.jobs, on_result=reporter.result)
+                        force=args.force, jobs=args.jobs, on_result=reporter.result,
+                        timeout=timeout)
     failed = [r for r in results if r.status == "failed"]
     if not args.quiet or failed:
         counts = {s: sum(r.status == s for r in results)

@@ -10,7 +10,7 @@ import re
 
 from briefgen.claims import LIKELIHOOD_SCALE, root_source
 from briefgen.errors import Collector, Diagnostic
-from briefgen.markup import find_images, find_markers
+from briefgen.markup import _position, find_images, find_markers
 from briefgen.model import REFERENCES_FILE, Area, Project
 from briefgen.pack import effective_handling
 from briefgen.schema import TLP_ORDER
@@ -26,7 +26,8 @@ SENTENCE = re.compile(r"[^.!?;]+[.!?;]?")
 FIXED_ANCHORS = {"cover", "contents", "key-judgments", "scope", "caveats", "source-summary",
                  "sourced-facts", "uncorroborated-claims", "disputed-claims", "judgments",
                  "editorial-note", "sources", "keys", "revisions", "claims-chart"}
-LINK = re.compile(r"(?<!!)\[[^\]\n]*\]\(([^)\s]+)")
+# "[" is excluded inside the brackets so a scan stops at the next "[": linear on hostile text.
+LINK = re.compile(r"(?<!!)\[[^\[\]\n]*\]\(([^)\s]+)")
 
 
 def _terms_in(text: str) -> list[str]:
@@ -119,8 +120,8 @@ def _lint_texts(project: Project, area: Area, sink: Collector) -> None:
                               "with require_alt_text refuse to build without it")
         for match in LINK.finditer(text):
             target = match.group(1)
-            line = first + text.count("\n", 0, match.start())
-            column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+            line_in_text, column = _position(text, match.start())  # cached line index
+            line = first + line_in_text - 1
             if target.startswith("#") and target[1:] not in anchors:
                 sink.add(display, f"link to '{target}', which is not in this pack", line=line,
                          column=column, severity="warning", code="broken-link",

@@ -16,14 +16,18 @@ from __future__ import annotations
 
 import re
 import secrets
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import markdown
 import nh3
 
 CLAIM_MARKER = re.compile(r"\[\[\s*([A-Za-z0-9][A-Za-z0-9_.-]*)\s*\]\]")
-CITATION = re.compile(r"\[@([^\]\n]+)\]")
+# The bracket classes exclude "[" (and "<" in a tag) so a scan stops at the next candidate:
+# linear time on hostile text such as "[@a[@a[@a..." (otherwise quadratic).
+CITATION = re.compile(r"\[@([^\[\]\n]+)\]")
 CITE_ITEM = re.compile(r"^@?([A-Za-z0-9][A-Za-z0-9_.-]*)\s*(?:,\s*(.*))?$")
 
 ALLOWED_TAGS = {
@@ -37,8 +41,8 @@ ALLOWED_ATTRIBUTES = {
     "th": {"align"}, "td": {"align"}, "abbr": {"title"}, "ol": {"start"},
 }
 HEADING = re.compile(r"<(/?)h([1-6])>")
-MD_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(([^)\s]*)")
-HTML_IMAGE = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+MD_IMAGE = re.compile(r"!\[([^\[\]\n]*)\]\(([^)\s]*)")
+HTML_IMAGE = re.compile(r"<img\b[^<>]*>", re.IGNORECASE)
 HTML_ALT = re.compile(r"""\balt\s*=\s*("([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 # An image alone in a paragraph becomes a figure; its Markdown title becomes the caption.
 LONE_IMAGE = re.compile(r"<p>(<img\b[^>]*?>)</p>")
@@ -106,8 +110,14 @@ def _figure(match: re.Match[str]) -> str:
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+    starts = _line_starts(text)  # cached: one pass per text, not one per marker
+    line = bisect_right(starts, offset)
+    return line, offset - starts[line - 1] + 1
+
+
+@lru_cache(maxsize=8)
+def _line_starts(text: str) -> list[int]:
+    return [0, *(m.end() for m in re.finditer("\n", text))]
 
 
 ClaimRenderer = Callable[[str], str]

@@ -1,18 +1,36 @@
 """HTML -> PDF bytes with WeasyPrint, through one restricted URL fetcher.
 
 WeasyPrint is imported lazily (it costs ~0.4 s): a no-op build never imports it.
-The fetcher serves only `file:` URLs that resolve (after symlinks) inside the allowed roots,
-the project and briefgen's own package data, and `data:` URLs. No network, no redirects.
+
+Every resource a pack pulls in goes through one `ContainedFetcher`: the HTML's images, every
+stylesheet (briefgen's own, the audience's, their `@import`s and `@font-face` sources), SVG
+`<image>`/`<use>` references, attachments. It serves only
+
+* `data:` URLs, and
+* `file:` URLs that resolve (after symlinks and `..`) to a regular, non-hidden file inside
+  the project or inside briefgen's own templates and fonts.
+
+Anything else (`http:`, `https:`, `ftp:`, a file outside the project, a remote file host) is
+refused before any connection or file read happens, and is listed in the pack's `blocked`
+report. There is no network code path at all, so there are no redirects to follow.
+
+`rel=attachment` embeds a file in the PDF, so it is honoured only for files the build chose
+(the `attachments` argument); on any other element the link type is removed before layout.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import mimetypes
+import re
+import stat
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, unquote_to_bytes, urljoin, urlsplit
 
 from briefgen.render import PACKAGE_TEMPLATES
 
@@ -20,54 +38,156 @@ if TYPE_CHECKING:  # pragma: no cover
     from weasyprint.urls import URLFetcherResponse
 
 PACKAGE_ROOT = PACKAGE_TEMPLATES.parent
+# What briefgen itself may load: its data folders (templates, fonts, built-in audiences ...),
+# not its Python code.
+PACKAGE_DATA = tuple(sorted(
+    p for p in PACKAGE_ROOT.iterdir()
+    if p.is_dir() and not p.name.startswith((".", "_")) and not (p / "__init__.py").exists()))
 MAX_RESOURCE_BYTES = 20 * 1024 * 1024
+_LINK_TOKENS = re.compile(r"[^\t\n\f\r ]+")
 
 
 class BlockedResource(ValueError):
     """A resource the containment rules refuse; WeasyPrint logs it and carries on."""
 
 
+class PackFailure(Exception):
+    """A pack cannot be rendered for a reason the user can fix; the message says which."""
+
+
+def allowed_roots(project_root: Path) -> list[Path]:
+    return [project_root.resolve(), *(p.resolve() for p in PACKAGE_DATA)]
+
+
+def contained_read(url: str, roots: Sequence[Path]) -> tuple[str, bytes, str]:
+    """The (final URL, bytes, MIME type) of `url` if the containment rules allow it.
+
+    Raises BlockedResource, naming the rule, for everything else. Pure Python, no WeasyPrint:
+    the rules can be tested on their own.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise BlockedResource("malformed URL") from None
+    scheme = parts.scheme.lower()
+    if scheme == "data":
+        return _read_data_url(url)
+    if scheme != "file":
+        raise BlockedResource(f"scheme '{scheme or '(none)'}:' is not allowed; briefgen never "
+                              "uses the network")
+    if parts.netloc not in ("", "localhost"):
+        raise BlockedResource("remote file host")
+    raw = unquote(parts.path)
+    if "\0" in raw:
+        raise BlockedResource("malformed file path")
+    try:
+        path = Path(raw).resolve(strict=True)
+    except (OSError, RuntimeError, ValueError):
+        raise BlockedResource("no such file") from None
+    root = next((r for r in roots if path.is_relative_to(r)), None)
+    if root is None:
+        raise BlockedResource("outside the project")
+    if any(part.startswith(".") for part in path.relative_to(root).parts):
+        raise BlockedResource("hidden file or folder")
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise BlockedResource("not a regular file")
+        if info.st_size > MAX_RESOURCE_BYTES:
+            raise BlockedResource(f"file over {MAX_RESOURCE_BYTES // 2**20} MiB")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_RESOURCE_BYTES + 1)
+    except OSError as exc:
+        raise BlockedResource(f"cannot read file: {exc.strerror or exc}") from None
+    if len(data) > MAX_RESOURCE_BYTES:
+        raise BlockedResource(f"file over {MAX_RESOURCE_BYTES // 2**20} MiB")
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return path.as_uri(), data, mime
+
+
+def _read_data_url(url: str) -> tuple[str, bytes, str]:
+    header, comma, payload = url[5:].partition(",")
+    if not comma:
+        raise BlockedResource("malformed data: URL")
+    fields = [f.strip() for f in header.split(";")]
+    mime = fields[0].lower() or "text/plain"
+    try:
+        if any(f.lower() == "base64" for f in fields[1:]):
+            body = base64.b64decode(unquote(payload), validate=False)
+        else:
+            body = unquote_to_bytes(payload)
+    except (binascii.Error, ValueError):
+        raise BlockedResource("malformed data: URL") from None
+    if len(body) > MAX_RESOURCE_BYTES:
+        raise BlockedResource(f"data: URL over {MAX_RESOURCE_BYTES // 2**20} MiB")
+    return url, body, mime
+
+
+def _describe(url: str) -> str:
+    if url.startswith("data:"):
+        return url[:40] + ("..." if len(url) > 40 else "")
+    return url[:200]
+
+
 def _make_fetcher_class() -> type:
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class ContainedFetcher(URLFetcher):
-        def __init__(self, roots: list[Path], blocked: list[str]) -> None:
+        """WeasyPrint's fetcher with every network and out-of-project path removed."""
+
+        def __init__(self, roots: Iterable[Path] = (), blocked: list[str] | None = None) -> None:
             super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False)
             self.roots = [r.resolve() for r in roots]
-            self.blocked = blocked
+            self.blocked = blocked if blocked is not None else []
 
         def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:  # noqa: ANN401
-            scheme = urlsplit(url).scheme.lower()
-            if scheme == "data":
-                return _data_response(url, URLFetcherResponse)
-            if scheme != "file":
-                return self._refuse(url, f"scheme '{scheme}:' is not allowed")
-            parts = urlsplit(url)
-            if parts.netloc not in ("", "localhost"):
-                return self._refuse(url, "remote file host")
-            path = Path(unquote(parts.path)).resolve()
-            if not any(path.is_relative_to(root) for root in self.roots):
-                return self._refuse(url, "outside the project")
-            if not path.is_file():
-                return self._refuse(url, "no such file")
-            if path.stat().st_size > MAX_RESOURCE_BYTES:
-                return self._refuse(url, "file too large")
-            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            return URLFetcherResponse(path.as_uri(), path.read_bytes(),
-                                      {"Content-Type": mime})
+            try:
+                final_url, data, mime = contained_read(url, self.roots)
+            except BlockedResource as exc:
+                entry = f"{_describe(url)} ({exc})"
+                if entry not in self.blocked:
+                    self.blocked.append(entry)
+                raise BlockedResource(f"blocked {_describe(url)}: {exc}") from None
+            return URLFetcherResponse(final_url, data, {"Content-Type": mime})
 
-        def _refuse(self, url: str, why: str) -> URLFetcherResponse:
-            self.blocked.append(f"{url[:200]} ({why})")
-            raise BlockedResource(f"blocked {url[:200]}: {why}")
+        def open(self, url: Any, data: Any = None, timeout: Any = None) -> Any:  # noqa: ANN401
+            # urllib's opener interface, in case anything calls it: same rules, no network.
+            return self.fetch(getattr(url, "full_url", url))
 
     return ContainedFetcher
 
 
-def _data_response(url: str, response_class: type) -> Any:  # noqa: ANN401
-    header, _, payload = url[5:].partition(",")
-    mime = header.split(";")[0] or "text/plain"
-    body = base64.b64decode(payload) if header.endswith(";base64") else unquote(payload).encode()
-    return response_class(url, body, {"Content-Type": mime})
+def limit_attachments(root: Any, base_url: str, allowed: set[str],  # noqa: ANN401
+                      blocked: list[str]) -> None:
+    """Drop `rel=attachment` from every element whose target the build did not choose."""
+    for element in root.iter():
+        rel = element.get("rel") if hasattr(element, "get") else None
+        if not rel:
+            continue
+        tokens = _LINK_TOKENS.findall(rel)
+        if not any(t.lower() == "attachment" for t in tokens):
+            continue
+        href = (element.get("href") or "").strip()
+        target = urljoin(base_url, href) if href else ""
+        if target and _file_uri_key(target) in allowed:
+            continue
+        kept = [t for t in tokens if t.lower() != "attachment"]
+        if kept:
+            element.set("rel", " ".join(kept))
+        else:
+            del element.attrib["rel"]
+        blocked.append(f"{_describe(href or '(no href)')} (rel=attachment: not a file the build "
+                       "chose to attach)")
+
+
+def _file_uri_key(uri: str) -> str:
+    try:
+        parts = urlsplit(uri)
+        if parts.scheme.lower() != "file":
+            return uri
+        return Path(unquote(parts.path)).resolve().as_uri()
+    except (ValueError, OSError, RuntimeError):
+        return uri
 
 
 class Renderer:
@@ -79,30 +199,69 @@ class Renderer:
 
         self.weasyprint = weasyprint
         self.font_config = FontConfiguration()
-        self.fetcher_class = _make_fetcher_class()
-        self._css_cache: dict[tuple[str, bytes], Any] = {}
+        # One fetcher for the HTML and every stylesheet; its roots and blocked list are set
+        # for each pack, so cached stylesheets keep fetching under the current pack's rules.
+        self.fetcher = _make_fetcher_class()()
+        self._css_cache: dict[tuple[Path, str, bytes], tuple[Any, list[str]]] = {}
 
-    def _css(self, path: Path, fetcher: Any) -> Any:  # noqa: ANN401
-        data = path.read_bytes()
-        key = (str(path), hashlib.sha256(data).digest())
+    def _css(self, path: Path, project_root: Path) -> Any:  # noqa: ANN401
+        try:
+            url, data, _ = contained_read(path.absolute().as_uri(), self.fetcher.roots)
+        except BlockedResource as exc:
+            raise PackFailure(f"stylesheet {_display(path, project_root)}: {exc}") from None
+        key = (project_root, url, hashlib.sha256(data).digest())
         if key not in self._css_cache:
-            self._css_cache[key] = self.weasyprint.CSS(
-                string=data.decode("utf-8"), base_url=path.as_uri(), url_fetcher=fetcher,
-                font_config=self.font_config)
-        return self._css_cache[key]
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                line = data[: exc.start].count(b"\n") + 1
+                raise PackFailure(f"stylesheet {_display(path, project_root)}:{line}: not valid "
+                                  "UTF-8; save it as UTF-8") from None
+            mark = len(self.fetcher.blocked)
+            css = self.weasyprint.CSS(string=text, base_url=url, url_fetcher=self.fetcher,
+                                      font_config=self.font_config)
+            # @import and @font-face are fetched while parsing: remember what was refused so
+            # packs that reuse the parsed sheet report it too.
+            self._css_cache[key] = (css, self.fetcher.blocked[mark:])
+        css, refused = self._css_cache[key]
+        for entry in refused:
+            if entry not in self.fetcher.blocked:
+                self.fetcher.blocked.append(entry)
+        return css
 
     def pdf(self, html: str, *, project_root: Path, stylesheets: list[Path], identifier: bytes,
-            variant: str | None = None, tags: bool = False) -> tuple[bytes, int, list[str]]:
+            variant: str | None = None, tags: bool = False,
+            attachments: Sequence[Path] = ()) -> tuple[bytes, int, list[str]]:
+        """Render one pack. `attachments` are the only files the PDF may embed."""
+        project_root = project_root.resolve()
         blocked: list[str] = []
-        fetcher = self.fetcher_class([project_root, PACKAGE_ROOT], blocked)
-        # Cached CSS objects hold the fetcher they were made with; they only ever fetch
-        # package fonts and files beside the stylesheet, which the same rules allow.
-        css = [self._css(p, fetcher) for p in stylesheets]
-        document = self.weasyprint.HTML(
-            string=html, base_url=(project_root / "sources").as_uri() + "/", url_fetcher=fetcher)
-        options = {"stylesheets": css, "pdf_identifier": identifier, "pdf_variant": variant,
-                   "pdf_tags": tags}
+        self.fetcher.roots = allowed_roots(project_root)
+        self.fetcher.blocked = blocked
+        css = [self._css(p, project_root) for p in stylesheets]
+        base_url = (project_root / "sources").as_uri() + "/"
+        document = self.weasyprint.HTML(string=html, base_url=base_url, url_fetcher=self.fetcher)
+        chosen = [p.resolve() for p in attachments]
+        for path in chosen:
+            if not any(path.is_relative_to(r) for r in self.fetcher.roots):
+                raise PackFailure(f"attachment {path} is outside the project")
+        limit_attachments(document.etree_element, document.base_url or base_url,
+                          {p.as_uri() for p in chosen}, blocked)
+        options: dict[str, Any] = {"stylesheets": css, "pdf_identifier": identifier,
+                                   "pdf_variant": variant, "pdf_tags": tags}
+        if chosen:
+            fixed = datetime(1980, 1, 1, tzinfo=UTC)  # no clock dates in the output
+            options["attachments"] = [
+                self.weasyprint.Attachment(url=p.as_uri(), url_fetcher=self.fetcher,
+                                           created=fixed, modified=fixed)
+                for p in chosen]
         rendered = document.render(font_config=self.font_config, **options)
         data = rendered.write_pdf(**options)
         assert isinstance(data, bytes)
         return data, len(rendered.pages), blocked
+
+
+def _display(path: Path, project_root: Path) -> str:
+    try:
+        return path.relative_to(project_root).as_posix()
+    except ValueError:
+        return str(path)

@@ -249,8 +249,29 @@ def validate(model: type[M], data: Any, display: str, sink: Collector,  # noqa: 
                 sink.add(display, f"missing required key '{where}'",
                          line=line_of(data, loc[:-1]), hint="add it")
             else:
-                sink.add(display, f"{where or what or 'value'}: {err['msg']}", line=line)
+                sink.add(display, f"{where or what or 'value'}: {err['msg']}", line=line,
+                         hint=_value_hint(kind))
         return None
+
+
+_VALUE_HINTS = (  # pydantic error type prefix -> what to write instead
+    ("int", "write a whole number, like 3"), ("float", "write a number, like 10.5"),
+    ("bool", "write true or false"), ("date", "write the date as YYYY-MM-DD"),
+    ("literal", "use one of the values listed"), ("enum", "use one of the values listed"),
+    ("string_too_short", "it must not be empty"),
+    ("string_pattern", "use letters, digits and the characters the message allows"),
+    ("string", "write text; put it in quotes if YAML reads it as a number or a date"),
+    ("list", "write a list: one '- item' per line, or [a, b]"),
+    ("dict", "write 'key: value' lines, indented under this key"),
+    ("model", "write 'key: value' lines, indented under this key"),
+    ("greater", "use a value in the range the message gives"),
+    ("less", "use a value in the range the message gives"),
+)
+
+
+def _value_hint(kind: str) -> str:
+    return next((hint for prefix, hint in _VALUE_HINTS if kind.startswith(prefix)),
+                "fix the value on this line")
 
 
 def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:

@@ -63,6 +63,10 @@ def load_project(root: Path) -> Project:
 
     def read_yaml(path: Path) -> object:
         files.append(path)
+        if not _inside(root, path):
+            sink.add(_rel(root, path), "points outside the project (symlink?)",
+                     hint="project files must live inside the project folder")
+            return None
         try:
             return load_yaml_file(path, _rel(root, path))
         except BriefgenError as exc:

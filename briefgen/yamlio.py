@@ -1,13 +1,19 @@
 """Safe YAML and front matter reading that remembers where every value came from.
 
-Project files are written by people we may not trust, so: safe construction only, a size
-limit, a cap on aliases (no alias bombs), strict UTF-8, and line numbers for every mapping
-key so validation errors can point at the line to fix.
+Project files are written by people we may not trust, so: safe construction only (plain
+mappings, lists, strings, numbers, booleans, dates), a size limit, a cap on aliases and on
+what they expand to (no alias bombs), strict UTF-8, regular files only, and line numbers for
+every mapping key so validation errors can point at the line to fix. A value YAML can parse
+but Python cannot build (`2025-02-30`, a 5,000-digit number) is a located error too, never a
+traceback.
 """
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +24,13 @@ from briefgen.errors import error
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ALIASES = 64
+# Aliases share one object, but whatever walks the data later (validation, reports) sees every
+# copy: cap the number of values all aliases together stand for.
+MAX_ALIAS_EXPANSION = 10_000
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Tags SafeLoader knows that briefgen files never need: binary data and unordered sets or
+# pair lists would only turn into confusing validation errors or unstable output.
+_REFUSED_TAGS = ("binary", "set", "omap", "pairs")
 
 
 class LocDict(dict):
@@ -38,17 +51,61 @@ class _Loader(yaml.SafeLoader):
     def __init__(self, stream: str, line_offset: int) -> None:
         super().__init__(stream)
         self._aliases = 0
+        self._expanded = 0
+        self._sizes: dict[int, int] = {}
         self._offset = line_offset
 
     def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: ANN401
         if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
             self._aliases += 1
             if self._aliases > MAX_ALIASES:
-                mark = self.peek_event().start_mark
-                raise yaml.YAMLError(
-                    f"more than {MAX_ALIASES} aliases (line {mark.line + 1 + self._offset}); "
-                    "briefgen files do not need YAML aliases")
+                raise yaml.composer.ComposerError(
+                    None, None, f"more than {MAX_ALIASES} aliases", event.start_mark)
+            target = self.anchors.get(event.anchor)
+            if target is not None:
+                self._expanded += self._size(target)
+                if self._expanded > MAX_ALIAS_EXPANSION:
+                    raise yaml.composer.ComposerError(
+                        None, None, f"aliases expand to more than {MAX_ALIAS_EXPANSION:,} "
+                        "values", event.start_mark)
         return super().compose_node(parent, index)
+
+    def _size(self, node: yaml.Node) -> int:
+        """How many values a node stands for once every alias inside it is expanded."""
+        key = id(node)
+        if key in self._sizes:
+            return self._sizes[key]
+        self._sizes[key] = 1  # a node that contains itself counts once (it fails later)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(self._size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(self._size(k) + self._size(v) for k, v in node.value)
+        self._sizes[key] = total
+        return total
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:  # noqa: ANN401
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError, TypeError) as exc:
+            # e.g. `as_of: 2025-02-30` or a 5,000-digit number: parseable YAML, impossible value.
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read the value {_snippet(node)}: {_reason(exc)}",
+                node.start_mark) from None
+
+    def construct_yaml_str(self, node: yaml.Node) -> str:
+        value = super().construct_yaml_str(node)
+        if _SURROGATE.search(value):
+            raise yaml.constructor.ConstructorError(
+                None, None, "a string holds an escaped lone surrogate (like \\ud800), which "
+                "is not a character and cannot be printed", node.start_mark)
+        return value
+
+    def refuse_tag(self, node: yaml.Node) -> Any:  # noqa: ANN401
+        raise yaml.constructor.ConstructorError(
+            None, None, f"the tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not "
+            "supported; briefgen files use plain YAML values", node.start_mark)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LocDict:
         result = LocDict()
@@ -76,18 +133,67 @@ class _Loader(yaml.SafeLoader):
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_sequence)
+_Loader.add_constructor("tag:yaml.org,2002:str", _Loader.construct_yaml_str)
+for _tag in _REFUSED_TAGS:
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _Loader.refuse_tag)
+
+
+def _snippet(node: yaml.Node) -> str:
+    if isinstance(node, yaml.ScalarNode):
+        text = str(node.value)
+        return repr(text if len(text) <= 40 else text[:37] + "...")
+    return "here"
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    if "limit" in text and "digits" in text:
+        return "the number has too many digits"
+    return text or type(exc).__name__
+
+
+def _hint(problem: str) -> str:
+    if "alias" in problem or "recursive" in problem:
+        return "briefgen files do not need YAML aliases (&name / *name); write the values out"
+    if problem.startswith("cannot read the value"):
+        return "check the value (dates are YYYY-MM-DD); put it in quotes if it is meant as text"
+    if "tag" in problem:
+        return "remove the '!!' tag; briefgen reads plain YAML values only"
+    return "check indentation, quoting and colons on this line"
+
+
+def _too_big(display: str, size: int) -> Exception:
+    return error(display, f"file is {size / 1e6:.1f} MB, over the {MAX_FILE_BYTES // 2**20} MiB "
+                 "limit for a source file", hint="split it into several notes")
 
 
 def read_text(path: Path, display: str) -> str:
-    """Read a project text file: bounded size, strict UTF-8, located errors."""
+    """Read a project text file: regular files only, bounded size, strict UTF-8, located errors.
+
+    The size is checked before reading and the read itself is bounded, so a 50 MB file costs
+    one stat, not 50 MB of memory; a FIFO or device cannot make the build wait forever.
+    """
     try:
-        size = path.stat().st_size
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
-        raise error(display, f"cannot read file: {exc.strerror}") from None
-    if size > MAX_FILE_BYTES:
-        raise error(display, f"file is {size / 1e6:.1f} MB, over the {MAX_FILE_BYTES // 2**20} MiB "
-                    "limit for a source file", hint="split it into several notes")
-    data = path.read_bytes()
+        raise error(display, f"cannot read file: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise error(display, "not a regular file",
+                        hint="sources must be ordinary text files, not folders, pipes or devices")
+        if info.st_size > MAX_FILE_BYTES:
+            raise _too_big(display, info.st_size)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        if exc.errno == errno.EISDIR:  # pragma: no cover - fstat catches folders first
+            raise error(display, "not a regular file") from None
+        raise error(display, f"cannot read file: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_FILE_BYTES:  # it grew after the check
+        raise _too_big(display, len(data))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -99,19 +205,25 @@ def read_text(path: Path, display: str) -> str:
 
 def load_yaml(text: str, display: str, line_offset: int = 0) -> Any:  # noqa: ANN401
     """Parse YAML safely; errors name the file and the line."""
-    loader = _Loader(text, line_offset)
+    try:
+        loader = _Loader(text, line_offset)  # the reader checks every character up front
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, max(exc.position, 0)) + 1 + line_offset
+        raise error(display, f"invalid YAML: character U+{exc.character:04X} is not allowed",
+                    line=line, hint="remove control characters; YAML files hold printable "
+                    "text only") from None
     try:
         return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 + line_offset if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
-        raise error(display, f"invalid YAML: {problem}", line=line,
-                    hint="check indentation, quoting and colons on this line") from None
+        raise error(display, f"invalid YAML: {problem}", line=line, hint=_hint(problem)) from None
     except yaml.YAMLError as exc:
         raise error(display, f"invalid YAML: {exc}", line=None) from None
     except RecursionError:
-        raise error(display, "YAML nested too deeply") from None
+        raise error(display, "YAML nested too deeply",
+                    hint="briefgen files need only a few levels of nesting") from None
     finally:
         loader.dispose()
 
@@ -140,7 +252,8 @@ def split_front_matter(text: str, display: str) -> FrontMatterDoc:
                     hint="start the file with a line '---', the YAML front matter, then '---'")
     first_nl = text.find("\n")
     if first_nl == -1 or text[:first_nl].strip() != "---":
-        raise error(display, "the first line must be exactly '---'", line=1)
+        raise error(display, "the first line must be exactly '---'", line=1,
+                    hint="nothing else on the line that opens the front matter")
     closing = _FENCE.search(text, first_nl + 1)
     if closing is None:
         raise error(display, "front matter is not closed", line=1,
@@ -150,7 +263,8 @@ def split_front_matter(text: str, display: str) -> FrontMatterDoc:
     if meta is None:
         meta = LocDict()
     if not isinstance(meta, dict):
-        raise error(display, "front matter must be a YAML mapping (key: value lines)", line=2)
+        raise error(display, "front matter must be a YAML mapping (key: value lines)", line=2,
+                    hint="write 'title: ...' and the other keys, one per line")
     if not isinstance(meta, LocDict):  # pragma: no cover - loader always builds LocDict
         meta = LocDict(meta)
     body_start = closing.end() + 1

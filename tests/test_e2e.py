@@ -183,7 +183,8 @@ def test_failed_pack_leaves_previous_pdf_intact_and_others_build(tmp_path, monke
         return real(self, html, **kw)
 
     monkeypatch.setattr(pdf.Renderer, "pdf", flaky)
-    results = build(load_project(root), out, audiences=["study-group"])
+    # in_process: the patch must reach the renderer (worker processes would not see it).
+    results = build(load_project(root), out, audiences=["study-group"], in_process=True)
     status = {r.area: r for r in results}
     assert status["beta"].status == "failed" and "simulated" in status["beta"].message
     assert status["alpha"].status == "built"
