@@ -84,7 +84,9 @@ def contained_read(url: str, roots: Sequence[Path]) -> tuple[str, bytes, str]:
         path = Path(raw).resolve(strict=True)
     except (OSError, RuntimeError, ValueError):
         raise BlockedResource("no such file") from None
-    root = next((r for r in roots if path.is_relative_to(r)), None)
+    # The most specific root decides: briefgen's data inside a project's `.venv` is allowed.
+    root = max((r for r in roots if path.is_relative_to(r)), key=lambda r: len(r.parts),
+               default=None)
     if root is None:
         raise BlockedResource("outside the project")
     if any(part.startswith(".") for part in path.relative_to(root).parts):

@@ -206,6 +206,15 @@ def test_fetcher_serves_project_files_and_data_urls(contained):
     assert CONTROL.encode() in data and mime == "image/jpeg" and final.startswith("file://")
     assert contained_read("data:text/plain;base64,aGk=", [root])[1] == b"hi"
     assert contained_read("data:,a%20b", [root])[1] == b"a b"
+    # briefgen installed in a virtualenv inside the project: its data is still allowed,
+    # the rest of the hidden folder is not.
+    package_data = root / ".venv" / "briefgen" / "templates"
+    package_data.mkdir(parents=True)
+    (package_data / "base.css").write_text("p {}")
+    (root / ".venv" / "other.txt").write_text(SECRET)
+    assert contained_read((package_data / "base.css").as_uri(), [root, package_data])[1] == b"p {}"
+    with pytest.raises(BlockedResource, match="hidden file"):
+        contained_read((root / ".venv" / "other.txt").as_uri(), [root, package_data])
 
 
 # --- the PDF engine alone: raw HTML that never went through the sanitiser ----------------------
@@ -299,6 +308,7 @@ Jinja stays text: {{{{ 7 * 7 }}}} and {{% for x in range(3) %}}LOOP{{% endfor %}
 <img alt="raw" src="../../outside/secret.jpg"> <img alt="abs" src="file://{outside}/secret.jpg">
 ![symlinked file](beta/link.jpg) ![symlinked folder](beta/outdir/secret.jpg)
 ![svg with outside references](beta/evil.svg)
+![svg with an external entity](beta/xxe.svg) ![svg entity bomb](beta/laughs.svg)
 
 <img alt="net" src="{net}/img.png"> ![net md]({net_localhost}/md.png)
 <img alt="tls" src="{net_tls}/tls.png"> <img alt="pr" src="//127.0.0.1:{port}/pr.png">
@@ -353,6 +363,15 @@ def hostile(tmp_path_factory):
     (beta / "link.jpg").symlink_to(outside / "secret.jpg")
     (beta / "outdir").symlink_to(outside, target_is_directory=True)
     (beta / "evil.svg").write_text(EVIL_SVG.format(**fill))
+    (beta / "xxe.svg").write_text(
+        f'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x SYSTEM "file://{outside}/secret.txt">]>'
+        '<svg xmlns="http://www.w3.org/2000/svg" width="90" height="20"><text y="15">&x;</text>'
+        "</svg>")
+    entities = "".join(f'<!ENTITY e{i} "{f"&e{i - 1};" * 10}">' for i in range(1, 10))
+    (beta / "laughs.svg").write_text(
+        f'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY e0 "lol">{entities}]>'
+        '<svg xmlns="http://www.w3.org/2000/svg" width="90" height="20"><text y="15">&e9;'
+        "</text></svg>")
     note = write_note(root, "beta", "20-hostile.md",
                       HOSTILE_BODY.format(**fill) + "\nMarked. [[HX-01]] [@law-a]\n",
                       title="Title {{ 7 * 7 }} {% if true %}JINJA-TITLE{% endif %}")
@@ -483,7 +502,7 @@ def test_python_object_tags_never_run(basic_project, target):
 
 
 def test_alias_bomb_under_the_alias_count_is_refused_fast(basic_project):
-    # 7 levels x 9 aliases = 63 aliases (under the count cap) standing for 9**7 values.
+    # 7 levels x 9 aliases = 63 aliases (under the count cap) standing for 9**8 values.
     lines = ["- id: bomb", "  title: bomb", "  custom: {reliability: A, descriptor: d}",
              "  note: &a0 [x, x, x, x, x, x, x, x, x]"]
     for i in range(1, 8):
@@ -698,6 +717,17 @@ def test_kill_between_write_and_rename_keeps_the_previous_pdf(tmp_path):
     assert len(leftovers) == 1 and leftovers[0].stat().st_size > 0
     remove_partial_writes(target)
     assert [p.name for p in tmp_path.iterdir()] == ["pack.pdf"]
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    umask = os.umask(0o022)
+    os.umask(umask)
+    atomic_write(tmp_path / "new.pdf", b"%PDF")
+    assert (tmp_path / "new.pdf").stat().st_mode & 0o777 == 0o666 & ~umask
+    (tmp_path / "kept.pdf").write_bytes(b"old")
+    (tmp_path / "kept.pdf").chmod(0o640)
+    atomic_write(tmp_path / "kept.pdf", b"%PDF")
+    assert (tmp_path / "kept.pdf").stat().st_mode & 0o777 == 0o640
 
 
 def test_kill_at_any_moment_leaves_the_old_or_the_new_file_never_a_mix(tmp_path):
