@@ -33,7 +33,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from briefgen import __version__
+from briefgen import __version__, provenance
 from briefgen.errors import BriefgenError, error
 from briefgen.model import Area, Audience, Project
 from briefgen.pack import Pack, Withheld, assemble
@@ -260,9 +260,12 @@ def render_job(job: Job, project_root: Path) -> PackResult:
     try:
         if _RENDERER is None:
             _RENDERER = Renderer()
+        embedded = [(a.name, a.data, a.description) for a in provenance.attachments(job.pack)] \
+            if job.pack is not None and job.pack.audience.config.provenance else []
         data, pages, blocked = _RENDERER.pdf(
             html, project_root=project_root, stylesheets=job.stylesheets,
-            identifier=bytes.fromhex(job.input_hash[:32]), variant=job.variant, tags=job.tags)
+            identifier=bytes.fromhex(job.input_hash[:32]), variant=job.variant, tags=job.tags,
+            embedded=embedded)
         atomic_write(job.output, data)
         result.status, result.pages, result.blocked = "built", pages, blocked
         result.sha256 = hashlib.sha256(data).hexdigest()

@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import io
 import mimetypes
 import re
 import stat
@@ -233,8 +234,10 @@ class Renderer:
 
     def pdf(self, html: str, *, project_root: Path, stylesheets: list[Path], identifier: bytes,
             variant: str | None = None, tags: bool = False,
-            attachments: Sequence[Path] = ()) -> tuple[bytes, int, list[str]]:
-        """Render one pack. `attachments` are the only files the PDF may embed."""
+            attachments: Sequence[Path] = (),
+            embedded: Sequence[tuple[str, bytes, str]] = ()) -> tuple[bytes, int, list[str]]:
+        """Render one pack. `attachments` are the only files the PDF may embed; `embedded`
+        are generated ones (name, bytes, description), such as the provenance files."""
         project_root = project_root.resolve()
         blocked: list[str] = []
         self.fetcher.roots = allowed_roots(project_root)
@@ -250,12 +253,15 @@ class Renderer:
                           {p.as_uri() for p in chosen}, blocked)
         options: dict[str, Any] = {"stylesheets": css, "pdf_identifier": identifier,
                                    "pdf_variant": variant, "pdf_tags": tags}
-        if chosen:
-            fixed = datetime(1980, 1, 1, tzinfo=UTC)  # no clock dates in the output
-            options["attachments"] = [
-                self.weasyprint.Attachment(url=p.as_uri(), url_fetcher=self.fetcher,
-                                           created=fixed, modified=fixed)
-                for p in chosen]
+        fixed = datetime(1980, 1, 1, tzinfo=UTC)  # no clock dates in the output
+        files = [self.weasyprint.Attachment(url=p.as_uri(), url_fetcher=self.fetcher,
+                                            created=fixed, modified=fixed) for p in chosen]
+        files += [self.weasyprint.Attachment(file_obj=io.BytesIO(data), name=name,
+                                             description=description, created=fixed,
+                                             modified=fixed)
+                  for name, data, description in embedded]
+        if files:
+            options["attachments"] = files
         rendered = document.render(font_config=self.font_config, **options)
         data = rendered.write_pdf(**options)
         assert isinstance(data, bytes)

@@ -76,6 +76,7 @@ class AudienceConfig(Strict):
     palette: Literal["colour", "greyscale"] = "colour"
     chart: bool = True
     require_alt_text: bool = False
+    provenance: bool = True  # embed the claims ledger and source notes in each PDF
     pdf_variant: Literal["pdf/a-2b", "pdf/a-3b", "pdf/a-3u", "pdf/a-3a", "pdf/ua-1",
                          "pdf/ua-2"] | None = None
     pdf_tags: bool = False

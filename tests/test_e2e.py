@@ -251,3 +251,21 @@ def test_init_scaffolds_a_project_that_builds(tmp_path):
         "analyst", "study-group"]
     again = run_cli("init", "new", cwd=tmp_path)
     assert again.returncode == 1 and "not empty" in again.stderr
+
+
+def test_provenance_attachments_respect_handling(built):
+    import json
+
+    open_pack = pypdf.PdfReader(built / "output/study-group/alpha.pdf").attachments
+    assert {"claims-ledger.json", "references.yaml", "briefgen.yaml", "sources/alpha/_area.md",
+            "sources/alpha/10-facts.md", "sources/alpha/20-doubts.md"} == set(open_pack)
+    ledger = json.loads(open_pack["claims-ledger.json"][0])
+    status = {c["id"]: c["status"] for c in ledger["claims"]}
+    assert status["AL-01"] == "sourced" and status["AL-04"] == "disputed"
+    assert "AL-08" not in status and ledger["handling"] == "TLP:CLEAR"
+    everything = b"".join(b"".join(v) for v in open_pack.values())
+    for canary in (b"CANARY-CLAIM-9034", b"CANARY-BODY-3310", b"CANARY-REF-7781"):
+        assert canary not in everything
+    cleared = pypdf.PdfReader(built / "output/restricted/alpha.pdf").attachments
+    assert "sources/alpha/30-restricted.md" in cleared
+    assert b"CANARY-REF-7781" in cleared["references.yaml"][0]

@@ -353,6 +353,11 @@ def hostile(tmp_path_factory):
     base = tmp_path_factory.mktemp("hostile")
     root = base / "basic"
     shutil.copytree(FIXTURE, root)
+    # Provenance embeds the notes' own text as inert files, attack strings included; these
+    # tests are about what rendering makes of them, so the attachments are switched off here
+    # (tests/test_e2e.py checks the provenance attachments and their handling filter).
+    for audience in (root / "styles").glob("*/audience.yaml"):
+        audience.write_text(audience.read_text() + "provenance: false\n")
     outside = secrets_outside(base)
     listener = Listener()
     fill = {"outside": outside, "port": listener.port, "net": listener.url("")[:-1],
