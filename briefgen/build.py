@@ -111,10 +111,19 @@ def input_hash(project: Project, area: Area, audience: Audience) -> str:
     files += _tree_files(PACKAGE_TEMPLATES) + _tree_files(PACKAGE_TEMPLATES.parent / "fonts")
     roots = [root.resolve(), PACKAGE_TEMPLATES.parent.resolve()]
     for path in files:
-        digest.update(str(path.relative_to(path.anchor)).encode() + b"\0")
+        # Paths relative to the project or the package, so the same project checked out in
+        # another folder hashes the same (the hash seeds the PDF identifier).
+        digest.update(_portable(path, [root, PACKAGE_TEMPLATES.parent]).encode() + b"\0")
         digest.update(_file_digest(path, roots))
     digest.update(f"{area.slug}\0{audience.name}".encode())
     return digest.hexdigest()
+
+
+def _portable(path: Path, bases: list[Path]) -> str:
+    for index, base in enumerate(bases):
+        if path.is_relative_to(base):
+            return f"{index}:{path.relative_to(base).as_posix()}"
+    return path.as_posix()
 
 
 def _file_digest(path: Path, roots: list[Path]) -> bytes:

@@ -1,0 +1,121 @@
+"""Reproducible output: the same inputs give byte-identical PDFs.
+
+Every build here is `python -m briefgen build --force` in a process of its own (with its own
+worker processes), on a copy of tests/fixtures/basic. Between builds we vary what must not
+matter: the process and its hash seed, the number of workers, SOURCE_DATE_EPOCH and the time
+zone (dates in a pack come from the project, never from the clock). No timings here: speed is
+measured by benchmarks/bench.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pypdf
+import pytest
+
+FIXTURE = Path(__file__).parent / "fixtures" / "basic"
+AS_OF = dt.date(2025, 3, 1)  # tests/fixtures/basic/briefgen.yaml
+VARYING = ("SOURCE_DATE_EPOCH", "TZ", "PYTHONHASHSEED")
+
+# name -> (environment, --jobs). Each is a separate `briefgen build` process.
+RUNS = {
+    "first": ({"PYTHONHASHSEED": "1", "TZ": "UTC"}, "2"),
+    "second": ({"PYTHONHASHSEED": "2", "TZ": "UTC"}, "2"),
+    "epoch-2000-los-angeles": ({"PYTHONHASHSEED": "3", "SOURCE_DATE_EPOCH": "946684800",
+                                "TZ": "America/Los_Angeles"}, "1"),
+    "epoch-2033-kathmandu": ({"PYTHONHASHSEED": "4", "SOURCE_DATE_EPOCH": "2000000000",
+                              "TZ": "Asia/Kathmandu"}, "2"),
+}
+
+
+def build_in_subprocess(project: Path, out: Path, env: dict[str, str], jobs: str) -> None:
+    environ = {k: v for k, v in os.environ.items() if k not in VARYING}
+    environ.update(env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "briefgen", "build", "--force", "-q", "--jobs", jobs,
+         "--out", str(out)],
+        cwd=project, env=environ, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+def pdf_bytes(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*.pdf"))}
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory) -> dict[str, Path]:
+    """The fixture project built once per entry of RUNS, each into its own folder."""
+    base = tmp_path_factory.mktemp("reproducible")
+    project = base / "basic"
+    shutil.copytree(FIXTURE, project)
+    built = {}
+    for name, (env, jobs) in RUNS.items():
+        built[name] = base / f"out-{name}"
+        build_in_subprocess(project, built[name], env, jobs)
+    return built
+
+
+def test_every_pack_is_built(outputs):
+    assert sorted(pdf_bytes(outputs["first"])) == [
+        "restricted/alpha.pdf", "restricted/beta.pdf",
+        "study-group/alpha.pdf", "study-group/beta.pdf"]
+
+
+def test_two_separate_processes_give_byte_identical_pdfs(outputs):
+    first, second = pdf_bytes(outputs["first"]), pdf_bytes(outputs["second"])
+    assert first.keys() == second.keys()
+    for name in first:
+        assert first[name] == second[name], f"{name} differs between two builds"
+
+
+@pytest.mark.parametrize("run", ["epoch-2000-los-angeles", "epoch-2033-kathmandu"])
+def test_clock_time_zone_and_source_date_epoch_do_not_change_the_pdfs(outputs, run):
+    reference, varied = pdf_bytes(outputs["first"]), pdf_bytes(outputs[run])
+    assert reference.keys() == varied.keys()
+    for name in reference:
+        assert reference[name] == varied[name], f"{name} differs under {run}"
+
+
+@pytest.mark.parametrize("run", list(RUNS))
+def test_dates_in_the_pdf_come_from_the_project(outputs, run):
+    for path in sorted(outputs[run].rglob("*.pdf")):
+        meta = pypdf.PdfReader(path).metadata
+        for key in ("/CreationDate", "/ModDate"):
+            assert meta[key].startswith(f"D:{AS_OF:%Y%m%d}"), (path, key, meta[key])
+
+
+@pytest.mark.parametrize("run", list(RUNS))
+def test_manifest_lists_every_pack_with_the_sha256_of_its_file(outputs, run):
+    out = outputs[run]
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    listed = {p["pdf"]: p for p in manifest["packs"]}
+    assert sorted(listed) == sorted(pdf_bytes(out))
+    for name, entry in listed.items():
+        assert entry["sha256"] == hashlib.sha256((out / name).read_bytes()).hexdigest(), name
+        assert len(entry["input_hash"]) == 64 and entry["pages"] > 0
+
+
+def test_same_inputs_give_the_same_input_hashes_in_every_run(outputs):
+    def hashes(run: str) -> dict[str, str]:
+        manifest = json.loads((outputs[run] / "manifest.json").read_text("utf-8"))
+        return {p["pdf"]: p["input_hash"] for p in manifest["packs"]}
+
+    reference = hashes("first")
+    for run in RUNS:
+        assert hashes(run) == reference, run
+
+
+def test_the_project_folder_does_not_change_the_pdfs(outputs, tmp_path):
+    moved = tmp_path / "elsewhere" / "checkout"
+    shutil.copytree(FIXTURE, moved)
+    env, jobs = RUNS["first"]
+    build_in_subprocess(moved, tmp_path / "out", env, jobs)
+    assert pdf_bytes(tmp_path / "out") == pdf_bytes(outputs["first"])
