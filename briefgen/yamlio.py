@@ -47,31 +47,40 @@ class LocList(list):
     item_lines: list[int]
 
 
-class _Loader(yaml.SafeLoader):
-    def __init__(self, stream: str, line_offset: int) -> None:
-        super().__init__(stream)
-        self._aliases = 0
-        self._expanded = 0
+def _libyaml_ok() -> bool:
+    """libyaml parses about ten times faster than PyYAML's pure-Python scanner, which is most of
+    the time a no-op rebuild of a large project spends. Only a libyaml that caps nesting depth
+    (0.2.6 and later) is used: an older one composes deeply nested input by recursing in C."""
+    try:
+        return bool(yaml.__with_libyaml__) and yaml._yaml.get_version() >= (0, 2, 6)
+    except AttributeError:  # pragma: no cover - PyYAML without its C extension
+        return False
+
+
+USE_LIBYAML = _libyaml_ok()
+
+
+class _AliasCap:
+    """Counts aliases and what they expand to, for a composed node graph."""
+
+    def __init__(self) -> None:
+        self.aliases = 0
+        self.expanded = 0
         self._sizes: dict[int, int] = {}
-        self._offset = line_offset
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: ANN401
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            self._aliases += 1
-            if self._aliases > MAX_ALIASES:
+    def alias(self, target: yaml.Node | None, mark: yaml.Mark | None) -> None:
+        self.aliases += 1
+        if self.aliases > MAX_ALIASES:
+            raise yaml.composer.ComposerError(
+                None, None, f"more than {MAX_ALIASES} aliases", mark)
+        if target is not None:
+            self.expanded += self.size(target)
+            if self.expanded > MAX_ALIAS_EXPANSION:
                 raise yaml.composer.ComposerError(
-                    None, None, f"more than {MAX_ALIASES} aliases", event.start_mark)
-            target = self.anchors.get(event.anchor)
-            if target is not None:
-                self._expanded += self._size(target)
-                if self._expanded > MAX_ALIAS_EXPANSION:
-                    raise yaml.composer.ComposerError(
-                        None, None, f"aliases expand to more than {MAX_ALIAS_EXPANSION:,} "
-                        "values", event.start_mark)
-        return super().compose_node(parent, index)
+                    None, None, f"aliases expand to more than {MAX_ALIAS_EXPANSION:,} values",
+                    mark)
 
-    def _size(self, node: yaml.Node) -> int:
+    def size(self, node: yaml.Node) -> int:
         """How many values a node stands for once every alias inside it is expanded."""
         key = id(node)
         if key in self._sizes:
@@ -79,11 +88,33 @@ class _Loader(yaml.SafeLoader):
         self._sizes[key] = 1  # a node that contains itself counts once (it fails later)
         total = 1
         if isinstance(node, yaml.SequenceNode):
-            total += sum(self._size(child) for child in node.value)
+            total += sum(self.size(child) for child in node.value)
         elif isinstance(node, yaml.MappingNode):
-            total += sum(self._size(k) + self._size(v) for k, v in node.value)
+            total += sum(self.size(k) + self.size(v) for k, v in node.value)
         self._sizes[key] = total
         return total
+
+    def check_graph(self, root: yaml.Node) -> None:
+        """The same caps for a graph libyaml composed: in document order, the first visit to a
+        node is its definition and every later edge to it is an alias."""
+        seen: set[int] = set()
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                self.alias(node, node.start_mark)
+                continue
+            seen.add(id(node))
+            if isinstance(node, yaml.SequenceNode):
+                stack.extend(reversed(node.value))
+            elif isinstance(node, yaml.MappingNode):
+                stack.extend(child for pair in reversed(node.value) for child in pair[::-1])
+
+
+class _Constructor(yaml.constructor.SafeConstructor):
+    """Safe construction into LocDict / LocList, with located errors; shared by both parsers."""
+
+    _offset = 0
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:  # noqa: ANN401
         try:
@@ -131,11 +162,51 @@ class _Loader(yaml.SafeLoader):
         return result
 
 
-_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_sequence)
-_Loader.add_constructor("tag:yaml.org,2002:str", _Loader.construct_yaml_str)
+_Constructor.add_constructor("tag:yaml.org,2002:map", _Constructor.construct_mapping)
+_Constructor.add_constructor("tag:yaml.org,2002:seq", _Constructor.construct_sequence)
+_Constructor.add_constructor("tag:yaml.org,2002:str", _Constructor.construct_yaml_str)
 for _tag in _REFUSED_TAGS:
-    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _Loader.refuse_tag)
+    _Constructor.add_constructor(f"tag:yaml.org,2002:{_tag}", _Constructor.refuse_tag)
+
+
+class _PyLoader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
+                yaml.composer.Composer, _Constructor, yaml.resolver.Resolver):
+    """PyYAML's pure-Python parser; aliases are capped while the document is composed."""
+
+    def __init__(self, stream: str, line_offset: int) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        _Constructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+        self._offset = line_offset
+        self._cap = _AliasCap()
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: ANN401
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            self._cap.alias(self.anchors.get(event.anchor), event.start_mark)
+        return super().compose_node(parent, index)
+
+
+if USE_LIBYAML:
+    class _CLoader(yaml.cyaml.CParser, _Constructor, yaml.resolver.Resolver):
+        """libyaml's parser and composer; aliases are capped on the composed graph, before
+        anything is constructed from it."""
+
+        def __init__(self, stream: str, line_offset: int) -> None:
+            yaml.cyaml.CParser.__init__(self, stream)
+            _Constructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            self._offset = line_offset
+
+        def get_single_data(self) -> Any:  # noqa: ANN401
+            node = self.get_single_node()
+            if node is None:
+                return None
+            _AliasCap().check_graph(node)
+            return self.construct_document(node)
 
 
 def _snippet(node: yaml.Node) -> str:
@@ -203,17 +274,21 @@ def read_text(path: Path, display: str) -> str:
     return text.removeprefix("\ufeff").replace("\r\n", "\n")
 
 
-def load_yaml(text: str, display: str, line_offset: int = 0) -> Any:  # noqa: ANN401
-    """Parse YAML safely; errors name the file and the line."""
+def load_yaml(text: str, display: str, line_offset: int = 0, *,
+              pure_python: bool = False) -> Any:  # noqa: ANN401
+    """Parse YAML safely; errors name the file and the line. `pure_python` forces PyYAML's
+    Python parser even where libyaml is available (the tests compare the two)."""
     try:
-        loader = _Loader(text, line_offset)  # the reader checks every character up front
-    except yaml.reader.ReaderError as exc:
+        loader = (_CLoader if USE_LIBYAML and not pure_python else _PyLoader)(text, line_offset)
+        return loader.get_single_data()
+    except yaml.reader.ReaderError as exc:  # a control character; both parsers check them all
         line = text.count("\n", 0, max(exc.position, 0)) + 1 + line_offset
         raise error(display, f"invalid YAML: character U+{exc.character:04X} is not allowed",
                     line=line, hint="remove control characters; YAML files hold printable "
                     "text only") from None
-    try:
-        return loader.get_single_data()
+    except UnicodeEncodeError:  # pragma: no cover - read_text decodes strict UTF-8 first
+        raise error(display, "invalid YAML: the text holds a lone surrogate, which is not a "
+                    "character", hint="save the file as UTF-8") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 + line_offset if mark else None
@@ -224,8 +299,6 @@ def load_yaml(text: str, display: str, line_offset: int = 0) -> Any:  # noqa: AN
     except RecursionError:
         raise error(display, "YAML nested too deeply",
                     hint="briefgen files need only a few levels of nesting") from None
-    finally:
-        loader.dispose()
 
 
 def load_yaml_file(path: Path, display: str) -> Any:  # noqa: ANN401

@@ -14,3 +14,15 @@ def basic_project(tmp_path: Path) -> Path:
     target = tmp_path / "basic"
     shutil.copytree(FIXTURES / "basic", target)
     return target
+
+
+@pytest.fixture(params=["libyaml", "python"])
+def yaml_parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with each YAML parser briefgen can use: libyaml (the default where PyYAML has
+    it) and PyYAML's pure-Python one (the fallback). Both must give the same guarantees."""
+    from briefgen import yamlio
+
+    if request.param == "libyaml" and not yamlio.USE_LIBYAML:
+        pytest.skip("this PyYAML has no libyaml >= 0.2.6")
+    monkeypatch.setattr(yamlio, "USE_LIBYAML", request.param == "libyaml")
+    return request.param

@@ -506,7 +506,7 @@ def test_python_object_tags_never_run(basic_project, target):
     assert "Traceback" not in proc.stderr
 
 
-def test_alias_bomb_under_the_alias_count_is_refused_fast(basic_project):
+def test_alias_bomb_under_the_alias_count_is_refused_fast(basic_project, yaml_parser):
     # 7 levels x 9 aliases = 63 aliases (under the count cap) standing for 9**8 values.
     lines = ["- id: bomb", "  title: bomb", "  custom: {reliability: A, descriptor: d}",
              "  note: &a0 [x, x, x, x, x, x, x, x, x]"]
@@ -530,17 +530,21 @@ def test_alias_bomb_under_the_alias_count_is_refused_fast(basic_project):
     ("!!float not-a-number", "cannot read the value 'not-a-number'"),
     ("!!binary aGVsbG8=", "the tag !!binary is not supported"),
     ("!!set {a, b}", "the tag !!set is not supported"),
-    ('"\\ud800 lone surrogate"', "escaped lone surrogate"),
+    # PyYAML builds the string and briefgen refuses it; libyaml refuses the escape itself.
+    ('"\\ud800 lone surrogate"', ("escaped lone surrogate", "invalid Unicode character escape")),
     ("&x [*x]", "recursive"),
 ])
-def test_impossible_yaml_values_are_located_errors(basic_project, value, expected):
+def test_impossible_yaml_values_are_located_errors(basic_project, value, expected,
+                                                  yaml_parser):
     config = basic_project / "briefgen.yaml"
     config.write_text(config.read_text().replace("as_of: 2025-03-01", f"as_of: {value}"))
     with pytest.raises(BriefgenError) as info:
         load_project(basic_project)
     (message,) = [d.format() for d in info.value.diagnostics]
     assert message.startswith("briefgen.yaml:4: error: invalid YAML: "), message
-    assert expected in message
+    assert any(text in message for text in ([expected] if isinstance(expected, str)
+                                            else expected)), message
+    assert "hint: " in message
 
 
 @pytest.mark.parametrize("target, old, new", [
@@ -558,7 +562,8 @@ def test_impossible_yaml_values_are_located_errors(basic_project, value, expecte
     ("sources/beta/10-only.md", "title: Only note", "title: Only note\ntitle: again"),
     ("sources/beta/10-only.md", "title: Only note", "title: \x1b"),
 ])
-def test_every_loading_error_has_a_line_and_a_hint(basic_project, target, old, new):
+def test_every_loading_error_has_a_line_and_a_hint(basic_project, target, old, new,
+                                                   yaml_parser):
     path = basic_project / target
     text = path.read_text()
     assert old in text, f"fixture changed: {old!r}"

@@ -8,6 +8,7 @@ import pytest
 
 from briefgen.errors import BriefgenError
 from briefgen.sources import load_project
+from briefgen.yamlio import LocDict, LocList
 
 
 def problems(root: Path) -> list[str]:
@@ -125,14 +126,14 @@ def test_malformed_notes(basic_project, content, expected):
     assert msg.startswith("sources/beta/20-bad.md:") and expected in msg
 
 
-def test_python_object_tag_is_refused(basic_project):
+def test_python_object_tag_is_refused(basic_project, yaml_parser):
     (basic_project / "sources/beta/20-bad.md").write_text(
         "---\ntitle: !!python/object/apply:os.system ['echo pwned']\n---\nx\n")
     (msg,) = problems(basic_project)
     assert msg.startswith("sources/beta/20-bad.md:2: error: invalid YAML")
 
 
-def test_alias_bomb_is_refused(basic_project):
+def test_alias_bomb_is_refused(basic_project, yaml_parser):
     lines = ["---", "a0: &a0 [x, x, x, x, x, x, x, x, x]"]
     for i in range(1, 12):
         lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]")
@@ -154,3 +155,63 @@ def test_warnings_for_unreferenced_claim(basic_project):
     project = load_project(basic_project)
     assert any(w.code == "unreferenced-claim" and "BE-01" in w.message
                for w in project.warnings)
+
+
+def _with_lines(value):
+    """A loaded YAML value with the line of every mapping key and list item, for comparison."""
+    if isinstance(value, LocDict):
+        return ("map", value.line, [(k, value.key_lines[k], _with_lines(v))
+                                    for k, v in value.items()])
+    if isinstance(value, LocList):
+        return ("seq", value.line, value.item_lines, [_with_lines(v) for v in value])
+    return value
+
+
+def _yaml_texts():
+    repo = Path(__file__).resolve().parent.parent
+    for path in sorted({*repo.glob("sources/**/*"), *repo.glob("styles/**/*.yaml"),
+                        repo / "briefgen.yaml", *repo.glob("tests/fixtures/**/*"),
+                        *repo.glob("briefgen/audiences/**/*.yaml"),
+                        *repo.glob("briefgen/skeleton/**/*")}):
+        if path.suffix in {".yaml", ".md"} and path.is_file():
+            yield path.relative_to(repo).as_posix(), path.read_text(encoding="utf-8")
+
+
+def test_libyaml_and_python_parsers_read_every_project_file_alike():
+    """libyaml (fast) and PyYAML's Python parser (fallback) give the same values and the same
+    line numbers for every YAML file and front matter block in the repository."""
+    from briefgen import yamlio
+
+    if not yamlio.USE_LIBYAML:
+        pytest.skip("this PyYAML has no libyaml >= 0.2.6")
+    compared = 0
+    for display, whole in _yaml_texts():
+        text, offset = whole, 0
+        if display.endswith(".md"):
+            if not whole.startswith("---"):
+                continue
+            text, offset = whole[4:whole.index("\n---", 3) + 1], 1
+        fast = yamlio.load_yaml(text, display, offset)
+        slow = yamlio.load_yaml(text, display, offset, pure_python=True)
+        assert _with_lines(fast) == _with_lines(slow), display
+        compared += 1
+    assert compared >= 40
+
+
+def test_alias_count_cap(basic_project, yaml_parser):
+    lines = ["---", "a: &a x"] + [f"k{i}: *a" for i in range(70)] + ["title: t", "---", "x"]
+    (basic_project / "sources/beta/20-bad.md").write_text("\n".join(lines) + "\n")
+    (msg,) = problems(basic_project)
+    assert "more than 64 aliases" in msg and msg.startswith("sources/beta/20-bad.md:")
+
+
+@pytest.mark.parametrize("text", ["[" * 5000 + "]" * 5000,
+                                  "".join("  " * i + "k:\n" for i in range(1100)) + "  " * 1100
+                                  + "v"])
+def test_deep_nesting_is_a_located_error(basic_project, yaml_parser, text):
+    (basic_project / "sources/beta/20-bad.md").write_text(f"---\ntitle: t\nx: {text}\n---\nx\n"
+                                                          if text.startswith("[") else
+                                                          f"---\ntitle: t\n{text}\n---\nx\n")
+    (msg,) = problems(basic_project)
+    assert msg.startswith("sources/beta/20-bad.md:"), msg
+    assert "nest" in msg and "hint:" in msg, msg
