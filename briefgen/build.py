@@ -17,6 +17,7 @@ the previous good one was.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -26,7 +27,7 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
@@ -43,6 +44,13 @@ MANIFEST = "manifest.json"
 DEFAULT_TIMEOUT = 300.0  # seconds per pack (briefgen build --timeout)
 STARTUP_GRACE = 60.0     # a new worker may take this long to import WeasyPrint
 RECYCLE_AFTER = 8        # packs a worker renders before it is replaced
+# A worker's garbage collector. WeasyPrint keeps every laid-out page alive until the PDF is
+# written; with CPython's default first-generation threshold (700) the full collections that
+# walk that growing heap cost 8 % of a 50-page pack and 15-18 % of a 300-page one. With 10000
+# they are rare, for about 8 % more peak memory on a 300-page pack; one full collection
+# between packs keeps a worker that renders many packs from growing. The PDF bytes do not
+# change (tests/test_reproducible.py; figures in BENCHMARKS.md).
+WORKER_GC_THRESHOLD = (10_000, 10, 10)
 
 
 def _memory_limit_from_env() -> int:
@@ -296,6 +304,24 @@ def render_job(job: Job, project_root: Path) -> PackResult:
     return result
 
 
+def shipped(pack: Pack) -> Pack:
+    """The pack as it is sent to a worker process: its project keeps only this pack's area and
+    audience. Rendering needs the config, the references and the root, never the other areas,
+    so what is pickled for each pack does not grow with the number of areas in the project
+    (it was the whole project: 10 MB per pack for 40 areas x 25 notes)."""
+    project = replace(pack.project, areas=(pack.area,), files=(), warnings=(),
+                      audiences={pack.audience.name: pack.audience})
+    return replace(pack, project=project)
+
+
+def _estimated_work(job: Job) -> int:
+    """Roughly how long a pack takes to render: the characters of its notes, plus a caveats
+    entry and a source line per claim (about 300 characters of layout each)."""
+    if job.pack is None:
+        return len(job.html)
+    return sum(len(note.body) for note in job.pack.notes) + 300 * len(job.pack.claims)
+
+
 def build(project: Project, out_dir: Path, *, areas: Iterable[str] | None = None,
           audiences: Iterable[str] | None = None, force: bool = False, jobs: int = 1,
           on_result: Callable[[PackResult], None] | None = None,
@@ -362,7 +388,7 @@ def build(project: Project, out_dir: Path, *, areas: Iterable[str] | None = None
             cfg = audience.config
             pending.append(Job(slug, audience_name, output, digest, "",
                                stylesheets_for(audience), cfg.pdf_variant, cfg.pdf_tags,
-                               pack.withheld, pack=pack))
+                               pack.withheld, pack=shipped(pack)))
 
     if in_process:
         for job in pending:
@@ -374,8 +400,10 @@ def build(project: Project, out_dir: Path, *, areas: Iterable[str] | None = None
             result.withheld = job.withheld
             report(result)
 
+        # Longest first: the biggest pack starts at once instead of being left for last while
+        # the other workers idle. Results are reported in the usual order below.
         _WorkerPool(project.root, min(jobs, len(pending)), timeout, memory_limit_mb).run(
-            pending, finish)
+            sorted(pending, key=_estimated_work, reverse=True), finish)
 
     _write_manifest(out_dir, manifest, results)
     order = {(a, s): i for i, (a, s) in enumerate(
@@ -429,6 +457,7 @@ def _worker_main(conn: Connection, project_root: Path, memory_limit_mb: int | No
         from briefgen.pdf import Renderer
 
         _RENDERER = Renderer()
+    gc.set_threshold(*WORKER_GC_THRESHOLD)
     while True:
         try:
             job = conn.recv()
@@ -442,6 +471,7 @@ def _worker_main(conn: Connection, project_root: Path, memory_limit_mb: int | No
         conn.send(("done", result))
         if _RECYCLE:
             return
+        gc.collect()  # the pack's cyclic garbage, before the next pack grows the heap
 
 
 @dataclass

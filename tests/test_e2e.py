@@ -269,3 +269,50 @@ def test_provenance_attachments_respect_handling(built):
     cleared = pypdf.PdfReader(built / "output/restricted/alpha.pdf").attachments
     assert "sources/alpha/30-restricted.md" in cleared
     assert b"CANARY-REF-7781" in cleared["references.yaml"][0]
+
+
+def test_a_worker_receives_only_its_own_area(tmp_path):
+    """What is pickled for each pack does not grow with the project: the shipped pack's project
+    holds its own area and audience only, and renders the same HTML as the full pack."""
+    import pickle
+
+    from briefgen.build import shipped
+    from briefgen.pack import assemble
+    from briefgen.render import render_html
+
+    project = load_project(FIXTURE)
+    assert len(project.areas) > 1
+    rendered = 0
+    for audience in project.audiences.values():
+        for area in project.areas:
+            pack = assemble(project, area, audience)
+            if pack is None:  # withheld from this audience
+                continue
+            slim = pickle.loads(pickle.dumps(shipped(pack)))
+            assert [a.slug for a in slim.project.areas] == [area.slug]
+            assert list(slim.project.audiences) == [audience.name]
+            assert render_html(slim) == render_html(pack)
+            rendered += 1
+    assert rendered >= 3
+
+
+def test_the_biggest_pack_is_handed_to_a_worker_first(tmp_path, monkeypatch):
+    """Longest-first scheduling; the results still come back in area order."""
+    from briefgen import build as build_module
+
+    root = tmp_path / "p"
+    shutil.copytree(FIXTURE, root)
+    note = root / "sources/beta/10-only.md"  # beta sorts last; make it the biggest pack
+    note.write_text(note.read_text() + "\n\n" + "A longer paragraph of text. " * 400 + "\n")
+    handed: list[str] = []
+    real_run = build_module._WorkerPool.run
+
+    def spy(self, jobs, finish):
+        handed.extend(job.area for job in jobs)
+        return real_run(self, jobs, finish)
+
+    monkeypatch.setattr(build_module._WorkerPool, "run", spy)
+    results = build(load_project(root), root / "output", audiences=["study-group"], jobs=2)
+    assert handed == ["beta", "alpha"]
+    assert [r.area for r in results] == ["alpha", "beta"]
+    assert {r.status for r in results} == {"built"}

@@ -1,15 +1,17 @@
 """Reproducible output: the same inputs give byte-identical PDFs.
 
-Every build here is `python -m briefgen build --force` in a process of its own (with its own
+The builds run `python -m briefgen build --force`, each in a process of its own (with its own
 worker processes), on a copy of tests/fixtures/basic. Between builds we vary what must not
 matter: the process and its hash seed, the number of workers, SOURCE_DATE_EPOCH and the time
-zone (dates in a pack come from the project, never from the clock). No timings here: speed is
-measured by benchmarks/bench.py.
+zone (dates in a pack come from the project, never from the clock), the project's folder, and
+(in-process) the garbage collector's settings. No timings here: speed is measured by
+benchmarks/bench.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import json
 import os
@@ -20,6 +22,9 @@ from pathlib import Path
 
 import pypdf
 import pytest
+
+from briefgen import build as build_module
+from briefgen.sources import load_project
 
 FIXTURE = Path(__file__).parent / "fixtures" / "basic"
 AS_OF = dt.date(2025, 3, 1)  # tests/fixtures/basic/briefgen.yaml
@@ -119,3 +124,30 @@ def test_the_project_folder_does_not_change_the_pdfs(outputs, tmp_path):
     env, jobs = RUNS["first"]
     build_in_subprocess(moved, tmp_path / "out", env, jobs)
     assert pdf_bytes(tmp_path / "out") == pdf_bytes(outputs["first"])
+
+
+@pytest.mark.parametrize("threshold", [build_module.WORKER_GC_THRESHOLD, None])
+def test_the_garbage_collector_settings_do_not_change_the_pdfs(tmp_path, threshold):
+    """Workers raise the collector's threshold for speed (build.WORKER_GC_THRESHOLD): the
+    bytes must be those CPython's defaults give, and those of no collection at all."""
+    project_dir = tmp_path / "basic"
+    shutil.copytree(FIXTURE, project_dir)
+    project = load_project(project_dir)
+    saved, enabled = gc.get_threshold(), gc.isenabled()
+    outputs = {}
+    try:
+        for name, setting in (("default", (700, 10, 10)), ("varied", threshold)):
+            gc.enable()
+            if setting is None:
+                gc.disable()
+            else:
+                gc.set_threshold(*setting)
+            build_module.build(project, tmp_path / name, force=True, in_process=True)
+            outputs[name] = pdf_bytes(tmp_path / name)
+    finally:
+        gc.set_threshold(*saved)
+        if enabled:
+            gc.enable()
+    assert outputs["default"].keys() == outputs["varied"].keys()
+    for name in outputs["default"]:
+        assert outputs["default"][name] == outputs["varied"][name], name
