@@ -87,8 +87,13 @@ if __name__ == "__main__":
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     r = results[area]
+    chars = 0
+    if r.status == "built":  # how much text the pages carry: not every page is as full
+        import pypdf
+        chars = sum(len("".join(page.extract_text().split()))
+                    for page in pypdf.PdfReader(r.output).pages)
     print(json.dumps({"pages": r.pages, "status": r.status, "message": r.message,
-                      "seconds": r.seconds, "build_wall_s": wall,
+                      "seconds": r.seconds, "build_wall_s": wall, "chars": chars,
                       "in_worker": workers > 0, "worker_mb": workers or self_mb}))
 """
 
@@ -462,6 +467,8 @@ def scaling(work: Path, sizes: list[int], reps_small: int, quiet_s: float) -> di
         by_size.append({"target": size, "pages": runs[0]["pages"],
                         "notes": areas[f"s{size:04d}"], "seconds": seconds, "runs": reps,
                         "ms_per_page": seconds / runs[0]["pages"] * 1000,
+                        "chars_per_page": runs[0]["chars"] / runs[0]["pages"],
+                        "ms_per_kchar": seconds / max(runs[0]["chars"], 1) * 1e6,
                         "worker_mb": max(r["worker_mb"] for r in runs),
                         "in_worker": runs[0]["in_worker"]})
     built = [e for e in by_size if "failed" not in e]
@@ -469,8 +476,10 @@ def scaling(work: Path, sizes: list[int], reps_small: int, quiet_s: float) -> di
     for entry, previous in zip(built[1:], built, strict=False):
         entry["marginal_ms_per_page"] = ((entry["seconds"] - previous["seconds"]) /
                                          (entry["pages"] - previous["pages"]) * 1000)
+    middle_text = median([e["ms_per_kchar"] for e in built]) if built else 0.0
     for entry in built:
         entry["vs_median"] = entry["ms_per_page"] / middle
+        entry["text_vs_median"] = entry["ms_per_kchar"] / middle_text
     return {"sizes": by_size, "median_ms_per_page": middle, "others": others}
 
 
@@ -563,6 +572,12 @@ def report(data: dict) -> str:
             f"x{max(e['vs_median'] for e in built):.2f} of the median size's)"
             + "".join(f"; the ~{e['target']}-page pack FAILED" for e in failed),
             sc["others"], f"within +-{t['per_page_spread']:.0%}", spread_ok)
+        row("  the same, per 1000 characters of text on the pages (not a target: pages are "
+            "not equally full)",
+            " / ".join(f"{e['ms_per_kchar']:.1f}" for e in built) + " ms "
+            f"(x{min(e['text_vs_median'] for e in built):.2f} .. "
+            f"x{max(e['text_vs_median'] for e in built):.2f} of the median size's; "
+            + " / ".join(f"{e['chars_per_page']:.0f}" for e in built) + " characters a page)")
     near = [e for e in built if abs(e["pages"] - 300) <= 60]
     if near:
         row(f"Peak worker RSS, {near[0]['pages']}-page pack", f"{near[0]['worker_mb']:.0f} MB",
@@ -570,21 +585,24 @@ def report(data: dict) -> str:
             near[0]["worker_mb"] < t["worker_mb_300"])
 
     lines += ["", "## Time per page and worker memory by pack size\n",
-              "| Pages | Notes | Pack s | ms/page | x median | marginal ms/page | worker peak MB |",
-              "|---:|---:|---:|---:|---:|---:|---:|"]
+              "| Pages | Notes | Pack s | ms/page | x median | marginal ms/page | "
+              "characters/page | ms/1000 characters | worker peak MB |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for e in sc["sizes"]:
         if "failed" in e:
             lines.append(f"| ~{e['target']} | {e['notes']} | failed: {e['failed']} | | | | "
-                         f"{e['worker_mb']:.0f} |")
+                         f"| | {e['worker_mb']:.0f} |")
             continue
         marginal = f"{e['marginal_ms_per_page']:.0f}" if "marginal_ms_per_page" in e else ""
         lines.append(f"| {e['pages']} | {e['notes']} | {e['seconds']:.2f} | "
                      f"{e['ms_per_page']:.0f} | {e['vs_median']:.2f} | {marginal} | "
+                     f"{e['chars_per_page']:.0f} | {e['ms_per_kchar']:.1f} | "
                      f"{e['worker_mb']:.0f} |")
     where = "a warm worker" if built and built[0]["in_worker"] else "a warm process"
     lines.append(f"\nPack s: briefgen's own time for that pack in {where} (HTML, layout, PDF, "
                  f"write), median of {reps_note(sc)} below 100 pages; marginal: extra time per "
-                 "extra page since the size above; worker peak: peak RSS of the process that "
+                 "extra page since the size above; characters: non-blank characters of text "
+                 "pypdf extracts from the PDF; worker peak: peak RSS of the process that "
                  "rendered it (after a one-note warm-up pack).")
     return "\n".join(lines) + "\n"
 

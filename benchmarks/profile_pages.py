@@ -6,8 +6,9 @@
 
 For each size, in fresh processes, one synthetic pack is rendered by briefgen's own Renderer
 (after a warm-up pack, as in a worker) three ways: with Python's default garbage collector
-settings, with a larger first-generation threshold (gc.set_threshold(10000, 10, 10)), and
-under cProfile with the collector off. It prints time per page, full collections and peak
+settings, with the first-generation threshold briefgen's workers use
+(gc.set_threshold(10000, 10, 10)), and under cProfile with the collector off. It prints time
+per page, full collections, time spent in the collector (measured with gc.callbacks) and peak
 RSS for each, checks that the PDF bytes do not depend on the collector, and lists the
 functions whose own time per page grows most from the smallest to the largest pack: work
 that grows with the length of the document, done once per page or per anchor.
@@ -33,7 +34,7 @@ from bench import notes_for_pages  # noqa: E402
 RENDER = r"""
 import cProfile, gc, hashlib, json, resource, sys, time
 from pathlib import Path
-from briefgen.build import stylesheets_for
+from briefgen.build import WORKER_GC_THRESHOLD, stylesheets_for
 from briefgen.pack import assemble
 from briefgen.pdf import Renderer
 from briefgen.render import render_html
@@ -49,20 +50,43 @@ renderer.pdf(render_html(assemble(project, areas["warmup"], audience)), **option
 html = render_html(assemble(project, areas[area], audience))
 gc.collect()
 before = gc.get_stats()[2]["collections"]
+in_gc = {"all": 0.0, "full": 0.0}
+clock = [0.0]
+
+def timer(phase, info):  # time spent in the collector, measured directly
+    if phase == "start":
+        clock[0] = time.perf_counter()
+    else:
+        spent = time.perf_counter() - clock[0]
+        in_gc["all"] += spent
+        if info["generation"] == 2:
+            in_gc["full"] += spent
+
+gc.callbacks.append(timer)
 if mode == "threshold":
-    gc.set_threshold(10_000, 10, 10)
-profile = None
+    gc.set_threshold(*WORKER_GC_THRESHOLD)
+profile = sampler = None
 if mode == "profile":
     gc.disable()
     profile = cProfile.Profile()
     profile.enable()
+elif mode == "pyinstrument":
+    from pyinstrument import Profiler
+    sampler = Profiler(interval=0.005)
+    sampler.start()
 started = time.perf_counter()
 data, pages, _ = renderer.pdf(html, **options)
 seconds = time.perf_counter() - started
 if profile:
     profile.disable()
     profile.dump_stats(stats)
+if sampler:
+    sampler.stop()
+    # The stages only: layout recurses too deeply for a readable full tree, and the
+    # function-level evidence is the cProfile comparison below.
+    Path(stats).write_text(sampler.output_text(unicode=True))
 print(json.dumps({"pages": pages, "seconds": seconds,
+                  "gc_s": in_gc["all"], "full_gc_s": in_gc["full"],
                   "full_collections": gc.get_stats()[2]["collections"] - before,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "sha256": hashlib.sha256(data).hexdigest()}))
@@ -73,6 +97,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="50,300", help="pack sizes in pages (two or more)")
     parser.add_argument("--top", type=int, default=12, help="functions to list")
+    parser.add_argument("--pyinstrument", type=Path, metavar="FILE",
+                        help="also profile the largest pack with Python's default collector "
+                             "settings under pyinstrument (pip install pyinstrument) and "
+                             "write its call tree to FILE")
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
     work = Path(tempfile.mkdtemp(prefix="briefgen-profile-"))
@@ -89,15 +117,25 @@ def main() -> int:
                  str(work / f"{size}.prof")], capture_output=True, text=True, check=True)
             results[size][mode] = json.loads(proc.stdout.strip().splitlines()[-1])
 
-    print("| Pages | GC | ms/page | full collections | peak RSS MB |")
-    print("|---:|---|---:|---:|---:|")
+    if args.pyinstrument:
+        print(f"rendering the ~{sizes[-1]}-page pack under pyinstrument", file=sys.stderr,
+              flush=True)
+        subprocess.run([sys.executable, "-c", RENDER, str(root), f"s{sizes[-1]:04d}",
+                        "pyinstrument", str(args.pyinstrument.resolve())], check=True,
+                       capture_output=True)
+
+    print("| Pages | GC | ms/page | full collections | in the collector, ms/page (full) "
+          "| peak RSS MB |")
+    print("|---:|---|---:|---:|---:|---:|")
     for size in sizes:
         for mode, label in (("default", "default (700, 10, 10)"),
                             ("threshold", "threshold (10000, 10, 10)"),
                             ("profile", "off, under cProfile")):
             r = results[size][mode]
-            print(f"| {r['pages']} | {label} | {r['seconds'] / r['pages'] * 1000:.1f} | "
-                  f"{r['full_collections']} | {r['peak_mb']:.0f} |")
+            per_page = 1000 / r["pages"]
+            print(f"| {r['pages']} | {label} | {r['seconds'] * per_page:.1f} | "
+                  f"{r['full_collections']} | {r['gc_s'] * per_page:.1f} "
+                  f"({r['full_gc_s'] * per_page:.1f}) | {r['peak_mb']:.0f} |")
     same = all(len({r["sha256"] for r in results[size].values()}) == 1 for size in sizes)
     print(f"\nPDF bytes identical whatever the collector does: {same}")
 
