@@ -37,6 +37,20 @@ def four(tmp_path_factory) -> Path:
     shutil.copytree(FIXTURE, root)
     shutil.rmtree(root / "styles")
     shutil.copytree(BUILTIN, root / "styles")
+    # Cover text as long as the sample's longest (title and subtitle on two lines each, a
+    # 300-character summary), so the cover test below checks a realistic worst case.
+    config = root / "briefgen.yaml"
+    config.write_text(config.read_text().replace(
+        'title: "Fixture briefing"',
+        'title: "A fixture briefing with a title long enough to need two lines"\n'
+        'subtitle: "And a subtitle long enough to need two lines on the cover page too"'))
+    area = root / "sources/alpha/_area.md"
+    area.write_text(area.read_text().replace(
+        "summary: Fixture area with every status.",
+        "summary: " + "Fixture area with every status, and a summary as long as the longest "
+        "one in the sample briefing, which names the records the area was checked against "
+        "and the topics it covers, so that the cover has to hold five or six lines of it "
+        "at the largest type size any shipped audience uses for it."))
     results = build(load_project(root), root / "output", areas=["alpha"], jobs=2)
     assert [r.status for r in results] == ["built"] * 4, [r.message for r in results]
     return root
@@ -195,3 +209,14 @@ def test_audience_may_override_a_template(tmp_path):
     build(load_project(root), root / "output", areas=["beta"], audiences=["study-group"])
     first = pypdf.PdfReader(root / "output/study-group/beta.pdf").pages[0].extract_text()
     assert "OVERRIDDEN COVER Beta area" in first
+
+
+def test_the_cover_fits_on_one_page_in_every_audience(four):
+    """Large print once pushed the handling notice onto a page of its own."""
+    for pdf in sorted((four / "output").glob("*/alpha.pdf")):
+        reader = pypdf.PdfReader(pdf)
+        cover, second = (reader.pages[i].extract_text() for i in (0, 1))
+        assert "Handling: TLP:" in cover, pdf.parent.name
+        assert "Contents" in [line.strip() for line in second.splitlines()[:3]], \
+            (pdf.parent.name, second[:120])
+        assert "Handling: TLP:" not in second, pdf.parent.name
