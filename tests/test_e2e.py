@@ -83,6 +83,8 @@ def test_outline_and_contents_page_numbers_match_section_starts(built):
                   "Caveats: what stands on what", "Sourced facts (2)", "Sources and grades",
                   "Keys: likelihood and source grading", "Revision history"):
         assert title in outline, title
+    # Document control: the revision history shares the page after the cover with the contents.
+    assert outline["Revision history"] == outline["Contents"] == 1
     texts = pages_text(path)
     contents_page = next(t for t in texts if t.startswith("Contents") or "\nContents\n" in t)
     entries = re.findall(r"^(.+?)\s*\.{3,}\s*(\d+)$", contents_page, re.MULTILINE)
