@@ -27,7 +27,7 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
@@ -37,8 +37,8 @@ from typing import Any
 from briefgen import __version__, provenance
 from briefgen.errors import BriefgenError, error
 from briefgen.model import Area, Audience, Project
-from briefgen.pack import Pack, Withheld, assemble
-from briefgen.render import PACKAGE_TEMPLATES, render_html
+from briefgen.pack import Pack, Withheld, assemble, confined
+from briefgen.render import PACKAGE_TEMPLATES, render_html, template_error
 
 MANIFEST = "manifest.json"
 DEFAULT_TIMEOUT = 300.0  # seconds per pack (briefgen build --timeout)
@@ -270,7 +270,7 @@ def render_job(job: Job, project_root: Path) -> PackResult:
             _RECYCLE = True
             result.message = "template failed: out of memory"
         except Exception as exc:  # noqa: BLE001 - e.g. a broken audience template
-            result.message = f"template failed: {type(exc).__name__}: {exc}"
+            result.message = f"template failed: {template_error(exc, project_root)}"
         if result.message:
             result.seconds = time.perf_counter() - started
             return result
@@ -302,16 +302,6 @@ def render_job(job: Job, project_root: Path) -> PackResult:
         result.message = f"rendering failed: {type(exc).__name__}: {exc}"
     result.seconds = time.perf_counter() - started
     return result
-
-
-def shipped(pack: Pack) -> Pack:
-    """The pack as it is sent to a worker process: its project keeps only this pack's area and
-    audience. Rendering needs the config, the references and the root, never the other areas,
-    so what is pickled for each pack does not grow with the number of areas in the project
-    (it was the whole project: 10 MB per pack for 40 areas x 25 notes)."""
-    project = replace(pack.project, areas=(pack.area,), files=(), warnings=(),
-                      audiences={pack.audience.name: pack.audience})
-    return replace(pack, project=project)
 
 
 def _estimated_work(job: Job) -> int:
@@ -388,7 +378,7 @@ def build(project: Project, out_dir: Path, *, areas: Iterable[str] | None = None
             cfg = audience.config
             pending.append(Job(slug, audience_name, output, digest, "",
                                stylesheets_for(audience), cfg.pdf_variant, cfg.pdf_tags,
-                               pack.withheld, pack=shipped(pack)))
+                               pack.withheld, pack=confined(pack)))
 
     if in_process:
         for job in pending:

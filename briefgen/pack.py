@@ -7,7 +7,7 @@ the audience's clearance is left out of the pack entirely and reported as withhe
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from briefgen.claims import Grading, Status, grade
 from briefgen.markup import find_images, find_markers
@@ -95,3 +95,18 @@ def assemble(project: Project, area: Area, audience: Audience) -> Pack | None:
                            *(r.custom.tlp for r in references.values()))
     return Pack(project, area, audience, tuple(notes), claims, gradings,
                 tuple(area.meta.key_judgments), references, order, tlp, withheld)
+
+
+def confined(pack: Pack) -> Pack:
+    """The pack with nothing in reach that its audience may not see. Its project keeps this
+    area only, the area keeps the notes the audience is cleared for, and the bibliography keeps
+    the references the pack cites. Templates and worker processes get this pack. A template
+    therefore cannot print a withheld note by walking the object graph. What is pickled for
+    each worker also stays the same size however many areas the project has."""
+    area = replace(pack.area, notes=pack.notes)
+    project = replace(
+        pack.project, areas=(area,), references=dict(pack.references),
+        reference_lines={k: v for k, v in pack.project.reference_lines.items()
+                         if k in pack.references},
+        audiences={pack.audience.name: pack.audience}, files=(), warnings=())
+    return replace(pack, project=project, area=area)

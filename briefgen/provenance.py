@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import yaml
 
 from briefgen import __version__
-from briefgen.claims import grade
 from briefgen.model import CONFIG_FILE
 from briefgen.pack import Pack
 
@@ -29,7 +28,7 @@ def ledger(pack: Pack) -> dict:
     project = pack.project
     claims = []
     for claim in pack.claims:
-        g = grade(claim.spec, project.references, project.config.thresholds)
+        g = pack.gradings[claim.id]
         claims.append({
             "id": claim.id, "text": claim.spec.text, "kind": claim.spec.kind,
             "status": g.status.value, "reason": g.reason, "grade": g.grade,

@@ -8,10 +8,12 @@ Templates come from `styles/<audience>/templates/` first, then the package's own
 from __future__ import annotations
 
 from importlib.resources import files
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
+from pydantic import BaseModel
 
 from briefgen import __version__, markup
 from briefgen.chart import claims_chart
@@ -22,7 +24,7 @@ from briefgen.claims import (
     Status,
 )
 from briefgen.errors import BriefgenError, Diagnostic, Location
-from briefgen.pack import Pack, missing_alt_text
+from briefgen.pack import Pack, confined, missing_alt_text
 from briefgen.schema import Reference
 
 PACKAGE_TEMPLATES = Path(str(files("briefgen") / "templates"))
@@ -32,13 +34,35 @@ TLP_COLOURS = {  # FIRST TLP 2.0 / CISA colours, shown on black
 }
 
 
+class TemplateSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, minus the two ways out it leaves open for briefgen's data.
+
+    Paths (the project root, audience folders) have public methods that read and write
+    files, so a template sees their name only. Pydantic models inherit public methods that
+    load files or rebuild models (`parse_file`, `model_validate_json`); a template sees their
+    fields and briefgen's own methods, nothing inherited from BaseModel.
+    """
+
+    _PATH_ATTRIBUTES = frozenset({"name", "stem", "suffix"})
+
+    def is_safe_attribute(self, obj: object, attr: str, value: object) -> bool:
+        if isinstance(obj, PurePath):
+            return attr in self._PATH_ATTRIBUTES
+        model = isinstance(obj, BaseModel) or (isinstance(obj, type) and issubclass(obj, BaseModel))
+        if model and hasattr(BaseModel, attr):
+            return False
+        return super().is_safe_attribute(obj, attr, value)
+
+
 def environment(layers: list[Path]) -> jinja2.Environment:
     """Templates from the most specific audience layer first, then the package's own."""
     loaders: list[jinja2.BaseLoader] = [
         jinja2.FileSystemLoader(layer / "templates") for layer in reversed(layers)
         if (layer / "templates").is_dir()]
     loaders.append(jinja2.FileSystemLoader(PACKAGE_TEMPLATES))
-    env = jinja2.Environment(
+    # Sandboxed: an audience template (a shared style pack, say) may read the pack it is given
+    # but cannot reach Python internals, call unsafe methods or change the data it renders.
+    env = TemplateSandbox(
         loader=jinja2.ChoiceLoader(loaders), autoescape=True, undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True)
     env.filters["reference_entry"] = reference_entry
@@ -122,6 +146,7 @@ def render_html(pack: Pack) -> str:
                                         f"audience '{pack.audience.name}' requires alt text "
                                         "for every image: ![what it shows](file.png)")
                              for where in missing])
+    pack = confined(pack)  # templates see only what this audience may see
     env = environment(pack.audience.layers)
     renderer = PackRenderer(pack)
     # Render bodies first so every marker's anchor exists before the caveats list them.
@@ -144,6 +169,46 @@ def render_html(pack: Pack) -> str:
         inline=lambda text: Markup(markup.render(
             text, claim=renderer.claim_marker, cite=renderer.citation)),
     )
+
+
+def locate_template_error(exc: Exception,
+                          project_root: Path) -> tuple[str | None, int | None, str]:
+    """(file, line, message) for an error raised while a template renders; file is None when
+    no template frame is involved.
+
+    Jinja keeps template frames in the traceback with the template's file and line, so the
+    innermost of them says where the template went wrong; a syntax error carries them itself.
+    """
+    where: tuple[str, int] | None = None
+    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
+        where = (exc.filename, exc.lineno)
+    else:
+        tb = exc.__traceback__
+        while tb is not None:
+            name = tb.tb_frame.f_code.co_filename
+            if name.endswith(".j2"):
+                where = (name, tb.tb_lineno)
+            tb = tb.tb_next
+    message = (exc.message if isinstance(exc, jinja2.TemplateSyntaxError) else str(exc)) \
+        or type(exc).__name__
+    if isinstance(exc, SecurityError):
+        message += (" (templates run sandboxed: they may read the pack and call its plain "
+                    "methods, nothing else)")
+    elif not isinstance(exc, jinja2.TemplateError):
+        message = f"{type(exc).__name__}: {message}"
+    if where is None:
+        return None, None, message
+    path = Path(where[0])
+    for base, prefix in ((project_root, ""), (PACKAGE_TEMPLATES.parent, "briefgen/")):
+        if path.is_relative_to(base):
+            return f"{prefix}{path.relative_to(base).as_posix()}", where[1], message
+    return path.name, where[1], message
+
+
+def template_error(exc: Exception, project_root: Path) -> str:
+    """`file:line: what went wrong` for an error raised while a template renders."""
+    file, line, message = locate_template_error(exc, project_root)
+    return f"{file}:{line}: {message}" if file else message
 
 
 def _split(where: str) -> tuple[str, int]:

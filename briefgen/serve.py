@@ -503,15 +503,13 @@ def _plain(diagnostic: Diagnostic) -> str:
 
 
 def _render_failure(exc: Exception, root: Path) -> Diagnostic:
-    import jinja2
+    from briefgen.render import locate_template_error
 
-    if isinstance(exc, jinja2.TemplateSyntaxError):
-        where = exc.filename or exc.name or "template"
-        with contextlib.suppress(ValueError):
-            where = Path(where).resolve().relative_to(root).as_posix()
-        return Diagnostic(Location(where, exc.lineno), f"template error: {exc.message}",
+    file, line, message = locate_template_error(exc, root)
+    if file is not None:
+        return Diagnostic(Location(file, line), f"template error: {message}",
                           "fix the template; the preview reloads when you save it")
-    return Diagnostic(Location("(render)"), f"rendering failed: {type(exc).__name__}: {exc}")
+    return Diagnostic(Location("(render)"), f"rendering failed: {message}")
 
 
 def overlay(errors: list[Diagnostic], stale: bool = False) -> str:

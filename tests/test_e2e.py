@@ -278,8 +278,7 @@ def test_a_worker_receives_only_its_own_area(tmp_path):
     holds its own area and audience only, and renders the same HTML as the full pack."""
     import pickle
 
-    from briefgen.build import shipped
-    from briefgen.pack import assemble
+    from briefgen.pack import assemble, confined
     from briefgen.render import render_html
 
     project = load_project(FIXTURE)
@@ -290,7 +289,7 @@ def test_a_worker_receives_only_its_own_area(tmp_path):
             pack = assemble(project, area, audience)
             if pack is None:  # withheld from this audience
                 continue
-            slim = pickle.loads(pickle.dumps(shipped(pack)))
+            slim = pickle.loads(pickle.dumps(confined(pack)))
             assert [a.slug for a in slim.project.areas] == [area.slug]
             assert list(slim.project.audiences) == [audience.name]
             assert render_html(slim) == render_html(pack)

@@ -9,6 +9,7 @@ and waits for the error overlay, then fixes it and waits for the preview to reco
 from __future__ import annotations
 
 import contextlib
+import html
 import http.client
 import io
 import json
@@ -297,3 +298,22 @@ def test_preview_reloads_itself_in_chromium(serve, basic_project, tmp_path):
             expect(overlay_box).to_have_count(0)
         finally:
             browser.close()
+
+
+@pytest.mark.parametrize("body, where, expected", [
+    ("<p>{{ area.title }</p>", "cover.html.j2:2", "template error: unexpected '}'"),
+    ("<p>{{ pack.project.root.read_text() }}</p>", "cover.html.j2:2", "is unsafe"),
+])
+def test_preview_names_the_template_file_and_line(basic_project, body, where, expected):
+    from briefgen.serve import Preview
+
+    templates = basic_project / "styles" / "study-group" / "templates"
+    templates.mkdir(parents=True, exist_ok=True)
+    (templates / "cover.html.j2").write_text(f'<section class="cover">\n{body}\n</section>\n')
+    preview = Preview(basic_project)
+    preview.refresh()  # loads the project, as the server does on start
+    status, page = preview.page("study-group", "alpha")
+    text = html.unescape(page.decode())
+    assert status == 200
+    assert f"styles/study-group/templates/{where}" in text, text[-1500:]
+    assert expected in text
