@@ -229,3 +229,16 @@ def test_the_cover_fits_on_one_page_in_every_audience(four):
         assert "Contents" in [line.strip() for line in second.splitlines()[:3]], \
             (pdf.parent.name, second[:120])
         assert "Handling: TLP:" not in second, pdf.parent.name
+
+
+def test_key_tables_are_never_split_across_pages(four):
+    """Large print once left the Admiralty table's last row alone on the next page."""
+    tables = [("almost no chance", "almost certain"),
+              ("Completely reliable", "Reliability cannot be judged"),
+              ("Confirmed by other sources", "Truth cannot be judged")]
+    for pdf in sorted((four / "output").glob("*/alpha.pdf")):
+        pages = [" ".join(p.extract_text().split()) for p in pypdf.PdfReader(pdf).pages]
+        for first, last in tables:
+            where = [i for i, text in enumerate(pages) if first in text]
+            assert where, (pdf.parent.name, first)
+            assert last in pages[where[-1]], (pdf.parent.name, first, last)
