@@ -9,6 +9,8 @@ import json
 import os
 import shutil
 import sys
+import tempfile
+from dataclasses import replace
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,9 +77,12 @@ def _parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("diff", help="what changed in claims and status between two editions",
                        parents=[common])
-    d.add_argument("old", type=Path, metavar="OLD", help="folder of the earlier edition")
+    d.add_argument("old", type=Path, metavar="OLD", nargs="?", default=None,
+                   help="folder of the earlier edition")
     d.add_argument("new", type=Path, metavar="NEW", nargs="?", default=None,
                    help="folder of the later edition (default: this project)")
+    d.add_argument("--rev", metavar="REV",
+                   help="compare with this project as committed at REV in git (HEAD~1, a tag)")
     d.add_argument("--format", choices=("text", "json"), default="text")
 
     i = sub.add_parser("init", help="create a small project that builds as it is",
@@ -285,9 +290,31 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from briefgen.ledger import claim_rows, diff
     from briefgen.sources import find_root, load_project
 
-    old = load_project(find_root(args.old))
-    new = load_project(find_root(args.new or args.project or Path.cwd()))
-    changes = diff(claim_rows(old), claim_rows(new))
+    if (args.old is None) == (args.rev is None):
+        raise error("briefgen diff", "give the earlier edition as a folder or as --rev REV",
+                    hint="briefgen diff ../edition-1.0   or   briefgen diff --rev HEAD~1")
+    if args.rev is not None:
+        if args.new is not None or args.old is not None:
+            raise error("briefgen diff", "--rev compares with this project; give no folders",
+                        hint="run it in the project, or point at it with -C PROJECT")
+        from briefgen.editions import project_at_revision
+
+        root = find_root(args.project or Path.cwd())
+        new = load_project(root)
+        with tempfile.TemporaryDirectory(prefix="briefgen-rev-") as work:
+            old_root = project_at_revision(root, args.rev, Path(work))
+            try:
+                old = load_project(old_root)
+            except BriefgenError as exc:  # name files the git way: REV:path
+                raise BriefgenError([
+                    replace(d, location=replace(d.location, file=f"{args.rev}:{d.location.file}"))
+                    for d in exc.diagnostics]) from None
+            old_rows = claim_rows(old)
+    else:
+        old = load_project(find_root(args.old))
+        old_rows = claim_rows(old)
+        new = load_project(find_root(args.new or args.project or Path.cwd()))
+    changes = diff(old_rows, claim_rows(new))
     if args.format == "json":
         print(json.dumps([c.__dict__ for c in changes], indent=2, ensure_ascii=False))
         return EXIT_OK

@@ -81,6 +81,60 @@ def test_diff_between_editions(tmp_path):
             "new": "uncorroborated"} in data
 
 
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org",
+                    "-c", "commit.gpgsign=false", *args], cwd=cwd, check=True,
+                   capture_output=True)
+
+
+def test_diff_against_a_git_revision(tmp_path):
+    """The project lives in a subfolder of a repository: --rev reads that folder at REV."""
+    repo = tmp_path / "repo"
+    project = repo / "briefing"
+    shutil.copytree(FIXTURE, project)
+    (repo / "README").write_text("not part of the project\n")
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "edition 1.0")
+    _git(repo, "tag", "v1.0")
+    note = project / "sources/alpha/20-doubts.md"
+    note.write_text(note.read_text().replace("credibility: 6", "credibility: 5"))
+    proc = run("diff", "--rev", "v1.0", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    # Credibility 6 (cannot be judged) at v1.0, 5 (improbable) now: the claim became disputed.
+    assert "  status changed  alpha/AL-06: uncorroborated -> disputed" in proc.stdout
+    assert "credibility: 6" not in note.read_text()  # the working tree is untouched
+    _git(repo, "commit", "-q", "-am", "regrade")
+    assert run("diff", "--rev", "HEAD", cwd=project).stdout.startswith("1.0 -> 1.0: 0 change")
+    assert "uncorroborated -> disputed" in run("diff", "--rev", "HEAD~1", cwd=project).stdout
+
+
+def test_diff_rev_errors_say_what_to_do(tmp_path):
+    project = tmp_path / "p"
+    shutil.copytree(FIXTURE, project)
+    proc = run("diff", "--rev", "HEAD", cwd=project)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "briefgen diff --rev: error: the project is not in a git repository" in proc.stderr
+    _git(project, "init", "-q")
+    _git(project, "add", "-A")
+    _git(project, "commit", "-q", "-m", "one")
+    proc = run("diff", "--rev", "no-such-tag", cwd=project)
+    assert "git knows no commit 'no-such-tag'" in proc.stderr and "hint:" in proc.stderr
+    proc = run("diff", "--rev", "--output=/tmp/x", cwd=project)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    proc = run("diff", cwd=project)
+    assert "give the earlier edition as a folder or as --rev REV" in proc.stderr
+    # A broken old edition is named the git way, REV:path:line.
+    config = project / "briefgen.yaml"
+    good = config.read_text()
+    config.write_text(good.replace("as_of: 2025-03-01", "as_of: yesterday"))
+    _git(project, "commit", "-q", "-am", "broken")
+    config.write_text(good)
+    proc = run("diff", "--rev", "HEAD", cwd=project)
+    assert proc.returncode == 1
+    assert "HEAD:briefgen.yaml:4: error:" in proc.stderr, proc.stderr
+
+
 def test_completion_script_knows_the_commands():
     script = run("--print-completion", "bash").stdout
     for command in ("build", "check", "claims", "diff", "init"):
