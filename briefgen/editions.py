@@ -53,6 +53,9 @@ def project_at_revision(root: Path, revision: str, workdir: Path) -> Path:
         message = archive.stderr.decode(errors="replace").strip().splitlines()
         raise error(WHERE, f"the project folder did not exist at {revision}",
                     hint=message[-1] if message else "check the revision")
+    if not hasattr(tarfile, "data_filter"):  # pragma: no cover - Python 3.11.0 to 3.11.3
+        raise error(WHERE, "this Python cannot extract archives safely",
+                    hint="use Python 3.11.4 or later, or pass the earlier edition as a folder")
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         tar.extractall(workdir, filter="data")
     return workdir if prefix == "." else workdir / prefix
