@@ -45,11 +45,11 @@ DEFAULT_TIMEOUT = 300.0  # seconds per pack (briefgen build --timeout)
 STARTUP_GRACE = 60.0     # a new worker may take this long to import WeasyPrint
 RECYCLE_AFTER = 8        # packs a worker renders before it is replaced
 # A worker's garbage collector. WeasyPrint keeps every laid-out page alive until the PDF is
-# written; with CPython's default first-generation threshold (700) the full collections that
-# walk that growing heap cost 8 % of a 50-page pack and 15-18 % of a 300-page one. With 10000
-# they are rare, for about 8 % more peak memory on a 300-page pack; one full collection
-# between packs keeps a worker that renders many packs from growing. The PDF bytes do not
-# change (tests/test_reproducible.py; figures in BENCHMARKS.md).
+# written; with CPython's default first-generation threshold (700) the collections that walk
+# that growing heap took 10 % of a 50-page pack and 18-20 % of a 300- or 500-page one
+# (timed with gc.callbacks). With 10000 they are rare, for about 8 % more peak memory on a
+# 300-page pack; one full collection between packs keeps a worker that renders many packs
+# from growing. The PDF bytes do not change (tests/test_reproducible.py; BENCHMARKS.md).
 WORKER_GC_THRESHOLD = (10_000, 10, 10)
 
 
