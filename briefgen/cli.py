@@ -290,13 +290,13 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from briefgen.ledger import claim_rows, diff
     from briefgen.sources import find_root, load_project
 
-    if (args.old is None) == (args.rev is None):
+    if args.old is None and args.rev is None:
         raise error("briefgen diff", "give the earlier edition as a folder or as --rev REV",
                     hint="briefgen diff ../edition-1.0   or   briefgen diff --rev HEAD~1")
+    if args.old is not None and args.rev is not None:  # NEW comes after OLD, so OLD is set
+        raise error("briefgen diff", "--rev compares with this project; give no folders",
+                    hint="run it in the project, or point at it with -C PROJECT")
     if args.rev is not None:
-        if args.new is not None or args.old is not None:
-            raise error("briefgen diff", "--rev compares with this project; give no folders",
-                        hint="run it in the project, or point at it with -C PROJECT")
         from briefgen.editions import project_at_revision
 
         root = find_root(args.project or Path.cwd())

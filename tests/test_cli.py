@@ -124,6 +124,9 @@ def test_diff_rev_errors_say_what_to_do(tmp_path):
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     proc = run("diff", cwd=project)
     assert "give the earlier edition as a folder or as --rev REV" in proc.stderr
+    proc = run("diff", str(FIXTURE), "--rev", "HEAD", cwd=project)
+    assert proc.returncode == 1 and "--rev compares with this project; give no folders" \
+        in proc.stderr
     # A broken old edition is named the git way, REV:path:line.
     config = project / "briefgen.yaml"
     good = config.read_text()
