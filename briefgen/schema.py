@@ -7,14 +7,34 @@ the located YAML (see yamlio) along pydantic's error path to find the line.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from briefgen.errors import Collector
 from briefgen.yamlio import LocDict, LocList
 
-TLP = Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
+
+def normalise_tlp(value: Any) -> Any:  # noqa: ANN401
+    """Accept FIRST's own spelling (`TLP:RED`, `tlp:amber+strict`) as well as the bare level."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text[:4].upper() == "TLP:":
+            text = text[4:].strip()
+        return text.upper()
+    return value
+
+
+TLP = Annotated[Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"],
+                BeforeValidator(normalise_tlp)]
 TLP_ORDER: dict[str, int] = {"CLEAR": 0, "GREEN": 1, "AMBER": 2, "AMBER+STRICT": 3, "RED": 4}
 Reliability = Literal["A", "B", "C", "D", "E", "F"]
 Likelihood = Literal["almost no chance", "very unlikely", "unlikely", "roughly even chance",
@@ -45,6 +65,12 @@ class Thresholds(Strict):
     sourced_max_credibility: int = Field(2, ge=1, le=6)
 
 
+class LintConfig(Strict):
+    """`lint: {ignore: [code, ...]}`: warnings the project has decided to live with."""
+
+    ignore: list[str] = []
+
+
 class ProjectConfig(Strict):
     title: str = Field(min_length=1)
     subtitle: str = ""
@@ -56,6 +82,7 @@ class ProjectConfig(Strict):
     keywords: list[str] = []
     handling: TLP = "CLEAR"
     thresholds: Thresholds = Thresholds()
+    lint: LintConfig = LintConfig()
     revisions: list[Revision] = []
 
 
@@ -130,6 +157,10 @@ class ReferenceGrading(Strict):
     primary: bool = False
     derived_from: str | None = None
     tlp: TLP = "CLEAR"
+    # How the cited text was read: in the original, or only through a summary or a quotation
+    # by someone else (then the grade is that of the summary's issuer; see lint
+    # summary-graded-as-original).
+    read: Literal["original", "summary", "quotation"] = "original"
 
 
 class Reference(Strict):
