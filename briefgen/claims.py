@@ -77,34 +77,48 @@ def _at_least(reliability: str, threshold: str) -> bool:
     return reliability <= threshold  # "A" < "B" < ... < "F"
 
 
-def _distinct(ids: list[str], references: Mapping[str, Reference]) -> tuple[str, ...]:
-    roots: dict[str, None] = {}
+def _groups(ids: list[str], references: Mapping[str, Reference]) -> dict[str, list[str]]:
+    """Distinct sources: each original (after `derived_from`) with the cited ids that lead to
+    it. An original missing from `references` (withheld) is named by its first cited
+    descendant, so its id never reaches a reader."""
+    by_root: dict[str, list[str]] = {}
     for ref_id in ids:
-        roots.setdefault(root_source(ref_id, references), None)
-    return tuple(roots)
-
-
-def best_reliability(ids: tuple[str, ...], references: Mapping[str, Reference]) -> str | None:
-    grades = sorted(references[i].custom.reliability for i in ids if i in references)
-    return grades[0] if grades else None
+        by_root.setdefault(root_source(ref_id, references), []).append(ref_id)
+    return {(root if root in references else members[0]): members
+            for root, members in by_root.items()}
 
 
 def grade(claim: ClaimSpec, references: Mapping[str, Reference],
           thresholds: Thresholds | None = None) -> Grading:
-    """Compute a claim's status from its evidence, its credibility and the thresholds."""
+    """Compute a claim's status from its evidence, its credibility and the thresholds.
+
+    `references` is the bibliography its reader may see. Sources derived from the same
+    original count once (`derived_from`), and each such group is graded by the sources the
+    claim cites, never by an original it does not cite: a copy read in place of its original
+    is graded as what was read, and an original withheld from this reader lends nothing, so
+    no grade or status reveals what is withheld.
+    """
     t = thresholds or Thresholds()
-    supporting = _distinct([e.ref for e in claim.evidence if e.stance == "supports"], references)
-    contradicting_all = _distinct(
-        [e.ref for e in claim.evidence if e.stance == "contradicts"], references)
+    support_groups = _groups([e.ref for e in claim.evidence if e.stance == "supports"],
+                             references)
+    contra_groups = _groups([e.ref for e in claim.evidence if e.stance == "contradicts"],
+                            references)
 
-    def reliability(ref_id: str) -> str:
-        ref = references.get(ref_id)
-        return ref.custom.reliability if ref else "F"
+    def own(key: str, members: list[str]) -> list[Reference]:
+        """The references that stand for a group of sources counted as one: those the claim
+        cites. An original it does not cite lends nothing, whether withheld from this reader
+        or only known through the copy that was read."""
+        return [references[m] for m in members if m in references]
 
-    strong = tuple(s for s in supporting if _at_least(reliability(s), t.supporting_reliability))
-    contradicting = tuple(
-        c for c in contradicting_all if _at_least(reliability(c), t.contradicting_reliability))
-    best = best_reliability(supporting, references) or "F"
+    def reliability(key: str, members: list[str]) -> str:
+        return min((r.custom.reliability for r in own(key, members)), default="F")
+
+    supporting = tuple(support_groups)
+    strong = tuple(s for s, m in support_groups.items()
+                   if _at_least(reliability(s, m), t.supporting_reliability))
+    contradicting = tuple(c for c, m in contra_groups.items()
+                          if _at_least(reliability(c, m), t.contradicting_reliability))
+    best = min((reliability(s, m) for s, m in support_groups.items()), default="F")
     label = f"{best}{claim.credibility}"
 
     def result(status: Status, reason: str, single: bool = False) -> Grading:
@@ -124,7 +138,8 @@ def grade(claim: ClaimSpec, references: Mapping[str, Reference],
     if claim.credibility <= t.sourced_max_credibility:
         if len(strong) >= t.corroborating_sources:
             return result(Status.SOURCED, f"{len(strong)} independent reliable sources")
-        if len(strong) == 1 and (ref := references.get(strong[0])) and ref.custom.primary:
+        if len(strong) == 1 and any(r.custom.primary
+                                    for r in own(strong[0], support_groups[strong[0]])):
             return result(Status.SOURCED, "single primary source", single=True)
     if not claim.evidence:
         return result(Status.UNCORROBORATED, "no evidence recorded")

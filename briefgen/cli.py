@@ -74,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     cl.add_argument("--format", choices=("table", "json", "csv", "claimreview"),
                     default="table", help="claimreview: schema.org ClaimReview JSON-LD")
     cl.add_argument("--area", action="append", metavar="AREA", help="only this area")
+    _clearance_options(cl)
 
     d = sub.add_parser("diff", help="what changed in claims and status between two editions",
                        parents=[common])
@@ -84,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--rev", metavar="REV",
                    help="compare with this project as committed at REV in git (HEAD~1, a tag)")
     d.add_argument("--format", choices=("text", "json"), default="text")
+    _clearance_options(d)
 
     i = sub.add_parser("init", help="create a small project that builds as it is",
                        parents=[common])
@@ -93,6 +95,16 @@ def _parser() -> argparse.ArgumentParser:
                         f"{', '.join(BUILTIN_AUDIENCES)})")
     serve.add_parser(sub, common)
     return parser
+
+
+def _clearance_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--audience", metavar="NAME", default=None,
+                        help="list what this audience may see (default: the project's "
+                             "default audience)")
+    parser.add_argument("--clearance", metavar="LEVEL", default=None,
+                        help="list what a reader cleared for this TLP level may see "
+                             "(CLEAR, GREEN, AMBER, AMBER+STRICT, RED; default: the "
+                             "audience's clearance)")
 
 
 def _common_options(parser: argparse.ArgumentParser, default: object) -> None:
@@ -178,7 +190,9 @@ def cmd_build(args: argparse.Namespace, project: Project) -> int:
     if not args.quiet:
         for warning in project.warnings:
             print(warning.format(), file=sys.stderr)
-    out = (args.out or project.root / "output").resolve()
+    from briefgen.build import output_folder
+
+    out = output_folder(project.root, args.out)
     areas = args.area or [a.slug for a in project.areas]
     audiences = args.audience or sorted(project.audiences)
     with BuildReporter(len(areas) * len(audiences), quiet=args.quiet,
@@ -243,6 +257,8 @@ class BuildReporter:
                         f"from {result.audience}")
         for blocked in result.blocked:
             self._print(f"          blocked resource {blocked}", err=True)
+        for warning in result.warnings:
+            self._print(f"warning: {warning}", err=True)
 
 
 def _usage(message: str) -> int:
@@ -256,39 +272,57 @@ def cmd_claims(args: argparse.Namespace, project: Project) -> int:
         for slug in args.area:
             if slug not in known:
                 return _usage(f"no area '{slug}' (areas: {', '.join(sorted(known))})")
-    from briefgen.ledger import claim_review, claim_rows
+    from briefgen.ledger import PUBLIC, claim_review, export, export_audience
 
-    rows = claim_rows(project, args.area)
+    audience = export_audience(project, args.audience, args.clearance)
     if args.format == "claimreview":
-        print(json.dumps(claim_review(project, rows), indent=2, ensure_ascii=False))
-    elif args.format == "json":
+        if audience.config.clearance != PUBLIC and (args.audience or args.clearance):
+            print(f"briefgen: note: ClaimReview is a publishing format: it lists only "
+                  f"TLP:CLEAR claims, graded from TLP:CLEAR sources (not "
+                  f"TLP:{audience.config.clearance})", file=sys.stderr)
+        public = export_audience(project, audience.name, PUBLIC)
+        print(json.dumps(claim_review(project, export(project, public, args.area)), indent=2,
+                         ensure_ascii=False))
+        return EXIT_OK
+    rows = export(project, audience, args.area).records
+    if args.format == "json":
         print(json.dumps(rows, indent=2, ensure_ascii=False))
     elif args.format == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["area", "id", "status", "grade", "kind", "text", "sources", "location"])
+        writer.writerow(["area", "id", "status", "grade", "kind", "handling", "text",
+                         "evidence", "source"])
         for r in rows:
-            writer.writerow([r["area"], r["id"], r["status"], r["grade"], r["kind"], r["text"],
-                             "; ".join(f"{s['ref']} ({s['stance']})" for s in r["sources"]),
-                             r["location"]])
+            writer.writerow([r["area"], r["id"], r["status"], r["grade"], r["kind"],
+                             r["handling"], r["text"],
+                             "; ".join(f"{e['ref']} ({e['stance']}, {e['locator']})"
+                                       if e["locator"] else f"{e['ref']} ({e['stance']})"
+                                       for e in r["evidence"]),
+                             r["source"]])
         sys.stdout.write(buffer.getvalue())
     else:
         width = shutil.get_terminal_size((120, 20)).columns
-        text_width = max(20, width - 48)
-        print(f"{'AREA':<13} {'ID':<8} {'STATUS':<15} {'GRADE':<5} TEXT")
+        text_width = max(20, width - 58)
+        print(f"{'AREA':<13} {'ID':<8} {'STATUS':<15} {'GRADE':<5} {'HANDLING':<9} TEXT")
         for r in rows:
             text = r["text"] if len(r["text"]) <= text_width else r["text"][: text_width - 1] + "…"
-            print(f"{r['area']:<13} {r['id']:<8} {r['status']:<15} {r['grade']:<5} {text}")
+            print(f"{r['area']:<13} {r['id']:<8} {r['status']:<15} {r['grade']:<5} "
+                  f"{r['handling']:<9} {text}")
         counts: dict[str, int] = {}
         for r in rows:
             counts[r["status"]] = counts.get(r["status"], 0) + 1
-        print(f"{len(rows)} claims: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+        print(f"{len(rows)} claims: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+              + f" (as seen by audience {audience.name}, cleared for "
+                f"TLP:{audience.config.clearance})")
     return EXIT_OK
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from briefgen.ledger import claim_rows, diff
+    from briefgen.ledger import diff, export, export_audience
     from briefgen.sources import find_root, load_project
+
+    def rows(project: Project, clearance: str) -> list[dict]:
+        return export(project, export_audience(project, None, clearance)).records
 
     if args.old is None and args.rev is None:
         raise error("briefgen diff", "give the earlier edition as a folder or as --rev REV",
@@ -309,16 +343,20 @@ def cmd_diff(args: argparse.Namespace) -> int:
                 raise BriefgenError([
                     replace(d, location=replace(d.location, file=f"{args.rev}:{d.location.file}"))
                     for d in exc.diagnostics]) from None
-            old_rows = claim_rows(old)
+            clearance = export_audience(new, args.audience, args.clearance).config.clearance
+            old_rows = rows(old, clearance)
     else:
         old = load_project(find_root(args.old))
-        old_rows = claim_rows(old)
         new = load_project(find_root(args.new or args.project or Path.cwd()))
-    changes = diff(old_rows, claim_rows(new))
+        # Both editions are read at the same clearance, that of the later one's audience.
+        clearance = export_audience(new, args.audience, args.clearance).config.clearance
+        old_rows = rows(old, clearance)
+    changes = diff(old_rows, rows(new, clearance))
     if args.format == "json":
         print(json.dumps([c.__dict__ for c in changes], indent=2, ensure_ascii=False))
         return EXIT_OK
-    print(f"{old.config.edition} -> {new.config.edition}: {len(changes)} change(s)")
+    print(f"{old.config.edition} -> {new.config.edition}: {len(changes)} change(s) "
+          f"(claims a reader cleared for TLP:{clearance} may see)")
     labels = {"status": "status changed", "added": "added", "removed": "removed",
               "grade": "grade changed", "text": "text changed"}
     for c in changes:

@@ -1,51 +1,121 @@
-"""The claims ledger: every claim with its computed status, as rows, ClaimReview or a diff."""
+"""The claims ledger: every claim a reader may see, with its computed status, in one shape.
+
+Every export (`briefgen claims` as a table, CSV, JSON or ClaimReview; `briefgen diff`) and the
+`claims-ledger.json` embedded in each PDF are made from the same records, and the records are
+made from packs confined to an audience (`pack.assemble`): a claim in a withheld note is not
+there, an evidence entry citing a withheld reference is not there, and each status and grade
+is computed from the evidence that is left. `docs/ledger.schema.json` describes a record.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
-from briefgen.claims import CREDIBILITY_WORDS, grade
-from briefgen.model import Project
+from briefgen import __version__
+from briefgen.claims import CREDIBILITY_WORDS
+from briefgen.errors import error
+from briefgen.model import Audience, Project
+from briefgen.pack import Pack, assemble, effective_handling, most_restrictive
+from briefgen.schema import TLP_ORDER, Reference, normalise_tlp
+
+LEDGER_SCHEMA = "https://briefgen.invalid/schemas/ledger-1.json"
+PUBLIC = "CLEAR"  # the only marking a publishing format (ClaimReview) may carry
 
 
-def claim_rows(project: Project, areas: list[str] | None = None) -> list[dict]:
-    """One dict per claim: area, id, text, status, grade and sources (the ledger)."""
-    rows = []
+def claim_records(pack: Pack) -> list[dict]:
+    """One record per claim in the pack, as its audience may see it."""
+    label = {c.id: most_restrictive(effective_handling(n), pack.area.meta.handling)
+             for n in pack.notes for c in n.claims}
+    records = []
+    for claim in pack.claims:
+        g = pack.gradings[claim.id]
+        records.append({
+            "area": pack.area.slug, "id": claim.id, "text": claim.spec.text,
+            "kind": claim.spec.kind, "status": g.status.value, "reason": g.reason,
+            "grade": g.grade, "credibility": claim.spec.credibility,
+            "single_primary_source": g.single_primary, "handling": f"TLP:{label[claim.id]}",
+            "evidence": [{"ref": e.ref, "stance": e.stance, "locator": e.locator,
+                          "note": e.note,
+                          "reliability": pack.references[e.ref].custom.reliability}
+                         for e in claim.spec.evidence],
+            "source": str(claim.location),
+        })
+    return records
+
+
+def pack_ledger(pack: Pack) -> dict:
+    """The ledger embedded in a pack: a header and the pack's claim records."""
+    config = pack.project.config
+    return {"$schema": LEDGER_SCHEMA, "generator": f"briefgen {__version__}",
+            "title": config.title, "area": pack.area.slug, "audience": pack.audience.name,
+            "edition": config.edition, "as_of": config.as_of.isoformat(),
+            "handling": f"TLP:{pack.tlp}", "claims": claim_records(pack)}
+
+
+def export_audience(project: Project, name: str | None = None,
+                    clearance: str | None = None) -> Audience:
+    """The audience an export is made for: `name` (default: the project's default audience),
+    its clearance replaced by `clearance` when one is given."""
+    name = name or project.config.default_audience
+    audience = project.audiences.get(name)
+    if audience is None:
+        raise error("styles/", f"no audience '{name}'",
+                    hint=f"audiences: {', '.join(sorted(project.audiences)) or 'none'}")
+    if clearance is None:
+        return audience
+    level = normalise_tlp(clearance)
+    if level not in TLP_ORDER:
+        raise error("--clearance", f"unknown TLP level '{clearance}'",
+                    hint="one of " + ", ".join(TLP_ORDER) + " (TLP:RED is accepted too)")
+    return replace(audience, config=audience.config.model_copy(update={"clearance": level}))
+
+
+@dataclass
+class Export:
+    """What an audience may see of a project's claims, ready for any export format."""
+
+    audience: Audience
+    records: list[dict]
+    references: dict[str, Reference]   # every reference a record cites
+
+
+def export(project: Project, audience: Audience, areas: Iterable[str] | None = None) -> Export:
+    wanted = set(areas or ())
+    records: list[dict] = []
+    references: dict[str, Reference] = {}
     for area in project.areas:
-        if areas and area.slug not in areas:
+        if wanted and area.slug not in wanted:
             continue
-        for claim in area.claims:
-            g = grade(claim.spec, project.references, project.config.thresholds)
-            rows.append({
-                "area": area.slug, "id": claim.id, "text": claim.spec.text,
-                "kind": claim.spec.kind, "status": g.status.value, "reason": g.reason,
-                "grade": g.grade, "credibility": claim.spec.credibility,
-                "single_primary_source": g.single_primary, "handling": claim.spec.handling,
-                "sources": [{"ref": e.ref, "stance": e.stance, "locator": e.locator,
-                             "reliability": project.references[e.ref].custom.reliability}
-                            for e in claim.spec.evidence],
-                "location": str(claim.location),
-            })
-    return rows
+        pack = assemble(project, area, audience)
+        if pack is None:
+            continue
+        records += claim_records(pack)
+        references.update(pack.references)
+    return Export(audience, records, references)
 
 
-def claim_review(project: Project, rows: list[dict]) -> dict:
+def claim_review(project: Project, data: Export) -> dict:
     """schema.org ClaimReview JSON-LD for every claim of fact (judgments are not reviewed).
 
-    The rating is the claim's credibility turned round so that higher is better
-    (6 = confirmed ... 1 = truth cannot be judged); alternateName spells out the status.
+    A publishing format: only records marked TLP:CLEAR, made for a TLP:CLEAR reader, go in
+    (callers pass an export made with clearance CLEAR). The rating is the claim's credibility
+    turned round so that higher is better (6 = confirmed ... 1 = truth cannot be judged);
+    alternateName spells out the status.
     """
+    if data.audience.config.clearance != PUBLIC:
+        raise ValueError("ClaimReview is made only from a TLP:CLEAR export")
     config = project.config
     reviews = []
-    for row in rows:
-        if row["kind"] != "information":
+    for row in data.records:
+        if row["kind"] != "information" or row["handling"] != f"TLP:{PUBLIC}":
             continue
         appearances = []
-        for source in row["sources"]:
+        for source in row["evidence"]:
             if source["stance"] != "supports":
                 continue
-            ref = project.references[source["ref"]]
-            work = {"@type": "CreativeWork", "name": ref.title}
+            ref = data.references[source["ref"]]
+            work: dict = {"@type": "CreativeWork", "name": ref.title}
             if ref.URL:
                 work["url"] = ref.URL
             if ref.author:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import re
 
-from briefgen.claims import LIKELIHOOD_SCALE, root_source
+from briefgen.claims import CREDIBILITY_WORDS, LIKELIHOOD_SCALE, Status, grade, root_source
 from briefgen.errors import Collector, Diagnostic
-from briefgen.markup import _position, find_images, find_markers
+from briefgen.markup import _position, find_images, find_markers, note_anchor, web_or_anchor
 from briefgen.model import REFERENCES_FILE, Area, Project
-from briefgen.pack import effective_handling
 from briefgen.schema import TLP_ORDER
 
 SCALE_TERMS = [term for term, _ in LIKELIHOOD_SCALE]
+CLAIM_ID = re.compile(r"(?<![\w-])([A-Za-z][A-Za-z0-9]*-[A-Za-z0-9_.-]*[0-9])(?![\w-])")
 # Estimative words from other scales (or none): mixing them with ICD 203 terms confuses readers.
 OFF_SCALE = ("highly likely", "highly unlikely", "probable", "probably", "improbable",
              "possible", "possibly", "realistic possibility", "real possibility",
@@ -43,13 +43,17 @@ def _terms_in(text: str) -> list[str]:
 
 
 def lint(project: Project) -> list[Diagnostic]:
+    """Every warning (the loader drops the codes a project silences: `lint: {ignore:}`)."""
     sink = Collector()
     _lint_claims(project, sink)
+    _lint_evidence(project, sink)
     for area in project.areas:
         _lint_judgments(area, sink)
+        _lint_judgment_basis(project, area, sink)
         _lint_texts(project, area, sink)
         _lint_handling(project, area, sink)
     _lint_references(project, sink)
+    _lint_summaries(project, sink)
     return sink.diagnostics
 
 
@@ -109,6 +113,7 @@ def _anchors(project: Project, area: Area) -> set[str]:
 
 def _lint_texts(project: Project, area: Area, sink: Collector) -> None:
     anchors = _anchors(project, area)
+    notes = {n.slug for n in area.notes}
     used = {m.target for _, text, _ in area.texts() for m in find_markers(text)
             if m.kind == "claim"}
     for display, text, first in area.texts():
@@ -126,10 +131,12 @@ def _lint_texts(project: Project, area: Area, sink: Collector) -> None:
                 sink.add(display, f"link to '{target}', which is not in this pack", line=line,
                          column=column, severity="warning", code="broken-link",
                          hint="link to #claim-ID, #ref-ID, #note-SLUG or a section id")
-            elif not re.match(r"^(https?:|mailto:|#)", target):
-                sink.add(display, f"link to '{target}' cannot work in a PDF", line=line,
-                         column=column, severity="warning", code="broken-link",
-                         hint="link to a web address or to an anchor in the pack")
+            elif not web_or_anchor(target) and not note_anchor(target, area.slug, notes):
+                sink.add(display, f"link to '{target}' will be plain text in the pack",
+                         line=line, column=column, severity="warning", code="broken-link",
+                         hint="packs keep links to the web (https://...), mail (mailto:), "
+                              "anchors (#claim-ID) and other notes of the same area "
+                              "(20-other.md); never to files")
     for claim in area.claims:
         if claim.id not in used:
             sink.add(claim.location.file, f"claim '{claim.id}' is never referenced in the "
@@ -140,7 +147,6 @@ def _lint_texts(project: Project, area: Area, sink: Collector) -> None:
 
 def _lint_handling(project: Project, area: Area, sink: Collector) -> None:
     for note in area.notes:
-        label = effective_handling(note)
         for claim in note.claims:
             if TLP_ORDER[claim.spec.handling] > TLP_ORDER[note.meta.handling]:
                 sink.add(claim.location.file, f"claim '{claim.id}' is TLP:{claim.spec.handling}"
@@ -148,15 +154,6 @@ def _lint_handling(project: Project, area: Area, sink: Collector) -> None:
                          f"handled as TLP:{claim.spec.handling}", line=claim.location.line,
                          severity="warning", code="handling-inconsistency",
                          hint="mark the note itself, or move the claim to a restricted note")
-        for marker in find_markers(note.body):
-            ref = project.references.get(marker.target) if marker.kind == "cite" else None
-            if ref and TLP_ORDER[ref.custom.tlp] > TLP_ORDER[label]:
-                sink.add(note.display, f"cites '{ref.id}' (TLP:{ref.custom.tlp}) from a note "
-                         f"handled as TLP:{label}; readers cleared for TLP:{label} will see "
-                         "'withheld source'", line=note.body_line + marker.line - 1,
-                         column=marker.column, severity="warning",
-                         code="handling-inconsistency",
-                         hint="mark the note as restrictively as its sources")
 
 
 def _lint_references(project: Project, sink: Collector) -> None:
@@ -172,3 +169,79 @@ def _lint_references(project: Project, sink: Collector) -> None:
                      line=project.reference_lines.get(ref_id), severity="warning",
                      code="unused-reference",
                      hint="cite it as evidence or with [@id], or remove it")
+
+
+def _lint_evidence(project: Project, sink: Collector) -> None:
+    """The graded record: disputes show their counter-evidence, evidence says where."""
+    thresholds = project.config.thresholds
+    for claim in project.claims:
+        where = claim.location
+        spec = claim.spec
+        for index, evidence in enumerate(spec.evidence):
+            if not evidence.locator:
+                sink.add(where.file, f"claim '{claim.id}': evidence #{index + 1} "
+                         f"('{evidence.ref}') has no locator", line=where.line,
+                         severity="warning", code="missing-locator",
+                         hint="say where in the source: article, section, paragraph, page "
+                              "(for a web page, its heading and paragraph)")
+        if spec.kind != "information":
+            continue
+        status = grade(spec, project.references, thresholds).status
+        contradicting = [e.ref for e in spec.evidence if e.stance == "contradicts"
+                         and (ref := project.references.get(e.ref)) is not None
+                         and ref.custom.reliability <= thresholds.contradicting_reliability]
+        if (spec.credibility in (4, 5) or status is Status.DISPUTED) and not contradicting:
+            sink.add(where.file, f"claim '{claim.id}' is graded credibility "
+                     f"{spec.credibility} ({CREDIBILITY_WORDS[spec.credibility]}) but no "
+                     f"source graded {thresholds.contradicting_reliability} or better "
+                     "contradicts it", line=where.line, severity="warning",
+                     code="disputed-without-counter-evidence",
+                     hint="add the contradicting source (stance: contradicts) that the "
+                          "reader can check, or grade it 3 (possibly true) or 6 (cannot be "
+                          "judged) and say in the rationale what is missing")
+
+
+def _lint_judgment_basis(project: Project, area: Area, sink: Collector) -> None:
+    """A key judgment's likelihood must agree with the statuses of the claims it cites."""
+    thresholds = project.config.thresholds
+    claims = {c.id: c for c in area.claims}
+    for kj in area.meta.key_judgments:
+        cited = [claims[i] for i in dict.fromkeys(CLAIM_ID.findall(f"{kj.text} {kj.basis}"))
+                 if i in claims]
+        statuses = {c.id: grade(c.spec, project.references, thresholds).status for c in cited}
+        facts = {i: s for i, s in statuses.items()
+                 if s not in (Status.JUDGMENT, Status.ASSUMPTION)}
+        if not facts:
+            continue
+        rank = SCALE_TERMS.index(kj.likelihood)
+        positive = rank >= SCALE_TERMS.index("likely")
+        negative = rank <= SCALE_TERMS.index("unlikely")
+        sourced = [i for i, s in facts.items() if s is Status.SOURCED]
+        disputed = [i for i, s in facts.items() if s is Status.DISPUTED]
+        problem = ""
+        if positive and not sourced:
+            problem = (f"says '{kj.likelihood}' but none of the claims it rests on is sourced "
+                       f"({', '.join(f'{i} {s.value}' for i, s in facts.items())})")
+        elif negative and not disputed:
+            problem = (f"says '{kj.likelihood}' but none of the claims it rests on is disputed "
+                       f"({', '.join(f'{i} {s.value}' for i, s in facts.items())})")
+        if problem:
+            sink.add(area.display, f"key judgment '{kj.id}' {problem}", severity="warning",
+                     code="judgment-contradicts-body",
+                     hint="change the likelihood, or cite the claims that carry it in "
+                          "`basis:` (by id, e.g. (CYB-01))")
+
+
+def _lint_summaries(project: Project, sink: Collector) -> None:
+    for ref in project.references.values():
+        grading = ref.custom
+        if grading.read == "original":
+            continue
+        if grading.reliability in ("A", "B") or grading.primary:
+            what = "A-B" if grading.reliability in ("A", "B") else "a primary record"
+            sink.add(REFERENCES_FILE, f"reference '{ref.id}' was read through a "
+                     f"{grading.read} but is graded as {what}", severity="warning",
+                     line=project.reference_lines.get(ref.id),
+                     code="summary-graded-as-original",
+                     hint="grade what was read (the summary's issuer, C or lower, not "
+                          "primary), or read the original and set read: original")

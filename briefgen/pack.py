@@ -1,8 +1,12 @@
 """Assemble one pack: an area seen by one audience, with handling applied and claims graded.
 
-Handling rule: a note's effective marking is the most restrictive of its own `handling` and
-its claims' (a sentence carrying a restricted claim would leak it), and anything marked above
-the audience's clearance is left out of the pack entirely and reported as withheld.
+Handling rule, applied here once for every exit path (PDF, exports, preview, attachments): a
+note's effective marking is the most restrictive of its own `handling` and its claims' (a
+sentence carrying a restricted claim would leak it), and anything marked above the
+audience's clearance is left out of the pack entirely and reported as withheld. A reference
+above the clearance is withheld too, and so is every evidence entry that cites it: claims
+are graded from the evidence the audience may see, so no status, grade, locator or note
+reveals a withheld source.
 """
 
 from __future__ import annotations
@@ -60,26 +64,53 @@ class Pack:
         return f"{self.area.slug}.pdf"
 
 
+def visible_references(project: Project, audience: Audience) -> dict[str, Reference]:
+    """The bibliography as `audience` may see it (derived_from links still pointing at
+    withheld originals: `grade` needs them to count sources once; `_shown` cuts them)."""
+    return {i: r for i, r in project.references.items() if audience.clears(r.custom.tlp)}
+
+
+def _visible_note(note: Note, visible: dict[str, Reference]) -> Note:
+    """The note with every evidence entry citing a withheld reference removed."""
+    if all(e.ref in visible for c in note.claims for e in c.spec.evidence):
+        return note
+    specs = tuple(c.spec.model_copy(update={"evidence": [
+        e for e in c.spec.evidence if e.ref in visible]}) for c in note.claims)
+    claims = tuple(replace(c, spec=spec) for c, spec in zip(note.claims, specs, strict=True))
+    return replace(note, meta=note.meta.model_copy(update={"claims": list(specs)}),
+                   claims=claims)
+
+
+def _shown(ref: Reference, visible: dict[str, Reference]) -> Reference:
+    """A reference as printed for an audience: no link to an original it may not see."""
+    if ref.custom.derived_from is None or ref.custom.derived_from in visible:
+        return ref
+    return ref.model_copy(update={"custom": ref.custom.model_copy(
+        update={"derived_from": None})})
+
+
 def assemble(project: Project, area: Area, audience: Audience) -> Pack | None:
     """The pack for `area` as `audience` may see it, or None if the whole area is withheld."""
     if not audience.clears(area.meta.handling):
         return None
     withheld: list[Withheld] = []
-    notes = []
+    visible = visible_references(project, audience)
+    kept: list[Note] = []
     for note in area.notes:
         label = effective_handling(note)
         if audience.clears(label):
-            notes.append(note)
+            kept.append(note)
         else:
             withheld.append(Withheld("note", note.display, label))
+    notes = [_visible_note(note, visible) for note in kept]
     claims = tuple(c for n in notes for c in n.claims)
     thresholds = project.config.thresholds
-    gradings = {c.id: grade(c.spec, project.references, thresholds) for c in claims}
+    gradings = {c.id: grade(c.spec, visible, thresholds) for c in claims}
 
     order: dict[str, int] = {}
     texts = [area.scope, area.meta.source_summary, *(n.body for n in notes)]
     cited = [m.target for t in texts for m in find_markers(t) if m.kind == "cite"]
-    cited += [e.ref for c in claims for e in c.spec.evidence]
+    cited += [e.ref for n in kept for c in n.claims for e in c.spec.evidence]  # to report
     for ref_id in cited:
         ref = project.references.get(ref_id)
         if ref is None or ref_id in order:
@@ -89,7 +120,7 @@ def assemble(project: Project, area: Area, audience: Audience) -> Pack | None:
                 withheld.append(Withheld("reference", ref_id, ref.custom.tlp))
             continue
         order[ref_id] = len(order) + 1
-    references = {ref_id: project.references[ref_id] for ref_id in order}
+    references = {ref_id: _shown(project.references[ref_id], visible) for ref_id in order}
     tlp = most_restrictive(project.config.handling, area.meta.handling,
                            *(effective_handling(n) for n in notes),
                            *(r.custom.tlp for r in references.values()))

@@ -144,3 +144,37 @@ def test_rule_over_every_pair_of_supporting_sources(r1, r2, credibility):
     else:
         expected = Status.UNCORROBORATED
     assert g.status is expected
+
+
+# --- grading for a reader who may not see every source (pack.assemble passes the visible
+# bibliography) -----------------------------------------------------------------------------
+
+
+def test_an_original_the_claim_does_not_cite_lends_no_grade():
+    """A copy read in place of its original is graded as what was read."""
+    refs = {**REFS, "f-copy-of-law": ref("f-copy-of-law", "F", derived_from="law")}
+    g = grade(claim(2, ("f-copy-of-law", S)), refs)
+    assert g.status is Status.UNCORROBORATED and g.grade == "F2" and not g.single_primary
+
+
+def test_a_withheld_original_is_neither_named_nor_graded():
+    """`law` is withheld from this reader: its copies are graded on their own, still count as
+    one source together, and the grading names a visible copy, never the original's id."""
+    visible = {k: v for k, v in REFS.items() if k != "law"}
+    visible["copy-1"] = ref("copy-1", "B", derived_from="law")
+    visible["copy-2"] = ref("copy-2", "C", derived_from="law")
+    g = grade(claim(2, ("copy-1", S), ("copy-2", S)), visible)
+    assert g.supporting == ("copy-1",) and "law" not in g.strong_supporting
+    assert g.grade == "B2" and not g.single_primary
+    assert g.status is Status.UNCORROBORATED  # one source, not two, and not a primary record
+    g = grade(claim(2, ("copy-1", S), ("a1", S)), visible)
+    assert g.status is Status.SOURCED and set(g.strong_supporting) == {"copy-1", "a1"}
+
+
+def test_withheld_evidence_is_not_graded():
+    """The pack drops evidence citing a withheld reference before grading: a claim whose only
+    strong source is withheld reads as uncorroborated, with the grade of what is left."""
+    full = claim(2, ("f1", S), ("law", S))
+    assert grade(full, REFS).status is Status.SOURCED and grade(full, REFS).grade == "A2"
+    seen = claim(2, ("f1", S))
+    assert grade(seen, REFS).status is Status.UNCORROBORATED and grade(seen, REFS).grade == "F2"

@@ -26,16 +26,21 @@ def test_version():
 
 def test_claims_table_lists_every_claim_and_counts():
     out = run("claims").stdout
-    assert out.splitlines()[0].split() == ["AREA", "ID", "STATUS", "GRADE", "TEXT"]
+    assert out.splitlines()[0].split() == ["AREA", "ID", "STATUS", "GRADE", "HANDLING", "TEXT"]
     assert "AL-04    disputed" in out
-    assert out.strip().endswith("9 claims: 2 disputed, 1 judgment, 3 sourced, 3 uncorroborated")
+    assert out.strip().endswith(
+        "8 claims: 2 disputed, 1 judgment, 2 sourced, 3 uncorroborated "
+        "(as seen by audience study-group, cleared for TLP:CLEAR)")
+    everything = run("claims", "--audience", "restricted").stdout
+    assert "9 claims" in everything and "TLP:AMBER" in everything
 
 
 def test_claims_csv_round_trips():
     rows = list(csv.DictReader(io.StringIO(run("claims", "--format", "csv").stdout)))
-    assert len(rows) == 9
+    assert len(rows) == 8
     assert rows[0]["id"] == "AL-01" and rows[0]["status"] == "sourced"
-    assert rows[3]["sources"] == "blog-f (supports); law-a (contradicts)"
+    assert rows[0]["handling"] == "TLP:CLEAR"
+    assert rows[3]["evidence"] == "blog-f (supports, p. 1); law-a (contradicts, art. 1)"
 
 
 def test_claims_claimreview_json_ld():
@@ -73,7 +78,7 @@ def test_diff_between_editions(tmp_path):
     proc = run("diff", str(old), str(new))
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0] == "1.0 -> 1.0: 4 change(s)"
+    assert lines[0] == "1.0 -> 1.0: 4 change(s) (claims a reader cleared for TLP:CLEAR may see)"
     assert "  status changed  alpha/AL-06: disputed -> uncorroborated" in lines
     assert "  added           beta/BE-02: new, uncorroborated" in lines
     data = json.loads(run("diff", str(old), str(new), "--format", "json").stdout)

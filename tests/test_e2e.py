@@ -232,11 +232,16 @@ def test_cli_claims_json_lists_every_claim_with_status(tmp_path):
     proc = run_cli("claims", "--format", "json", cwd=FIXTURE)
     assert proc.returncode == 0, proc.stderr
     rows = {r["id"]: r for r in json.loads(proc.stdout)}
-    assert len(rows) == 9
+    assert len(rows) == 8 and "AL-08" not in rows  # the default audience is cleared for CLEAR
     assert rows["AL-04"]["status"] == "disputed"
     assert rows["AL-01"]["single_primary_source"] is True
-    assert rows["AL-04"]["sources"][1] == {"ref": "law-a", "stance": "contradicts",
-                                           "locator": "art. 1", "reliability": "A"}
+    assert rows["AL-04"]["evidence"][1] == {"ref": "law-a", "stance": "contradicts",
+                                            "locator": "art. 1", "note": "",
+                                            "reliability": "A"}
+    assert {r["handling"] for r in rows.values()} == {"TLP:CLEAR"}
+    cleared = run_cli("claims", "--format", "json", "--clearance", "TLP:AMBER", cwd=FIXTURE)
+    rows = {r["id"]: r for r in json.loads(cleared.stdout)}
+    assert len(rows) == 9 and rows["AL-08"]["handling"] == "TLP:AMBER"
 
 
 def test_init_scaffolds_a_project_that_builds(tmp_path):

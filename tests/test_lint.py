@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from briefgen.errors import BriefgenError
 from briefgen.sources import load_project
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def codes(root: Path) -> dict[str, list[str]]:
@@ -51,10 +55,10 @@ def test_unused_reference(basic_project):
 
 def test_credibility_1_needs_two_independent_sources(basic_project):
     note = basic_project / "sources/alpha/10-facts.md"
-    edit(note, "    credibility: 2\n    evidence:\n      - {ref: paper-c, stance: supports}\n"
-         "      - {ref: paper-c-copy",
-         "    credibility: 1\n    evidence:\n      - {ref: paper-c, stance: supports}\n"
-         "      - {ref: paper-c-copy")
+    edit(note, "    credibility: 2\n    evidence:\n      - {ref: paper-c, stance: supports, "
+         "locator: \"p. 1\"}\n      - {ref: paper-c-copy",
+         "    credibility: 1\n    evidence:\n      - {ref: paper-c, stance: supports, "
+         "locator: \"p. 1\"}\n      - {ref: paper-c-copy")
     (message,) = codes(basic_project)["unconfirmed-credibility-1"]
     assert "AL-03" in message and "it has 1" in message
 
@@ -80,14 +84,15 @@ def test_one_scale_and_separate_confidence_is_clean(basic_project):
 
 
 def test_missing_alt_text_and_broken_links(basic_project):
+    shutil.copy(FIXTURES / "pixel.png", basic_project / "sources/beta/pic.png")
     append(basic_project / "sources/beta/10-only.md",
-           "\n![](pic.png) See [the law](#ref-law-a), [nothing](#nowhere) and "
-           "[a file](other.md).\n")
+           "\n![](pic.png) See [the law](#ref-law-a), [nothing](#nowhere), "
+           "[a file](other.md), [a note](../alpha/10-facts.md) and [this one](10-only.md).\n")
     found = codes(basic_project)
     assert found["missing-alt-text"][0].startswith("sources/beta/10-only.md:12:1: warning")
     broken = found["broken-link"]
-    assert len(broken) == 2
-    assert "#nowhere" in broken[0] and "other.md" in broken[1]
+    assert len(broken) == 3  # a note of another area is not in this pack either
+    assert "#nowhere" in broken[0] and "other.md" in broken[1] and "alpha" in broken[2]
 
 
 def test_handling_inconsistencies(basic_project):
@@ -97,11 +102,63 @@ def test_handling_inconsistencies(basic_project):
     (claim_msg,) = codes(basic_project)["handling-inconsistency"]
     assert "BE-01" in claim_msg and "TLP:AMBER" in claim_msg
     edit(note, "    handling: AMBER\n", "")
-    (cite_msg,) = codes(basic_project)["handling-inconsistency"]
-    assert "secret-memo" in cite_msg and ":10:" in cite_msg
+    # Citing an AMBER reference from a CLEAR note would print it for CLEAR readers: an error.
+    with pytest.raises(BriefgenError) as caught:
+        load_project(basic_project)
+    (problem,) = caught.value.diagnostics
+    assert problem.format().startswith("sources/beta/10-only.md:10: error: mentions reference "
+                                       "'secret-memo' (TLP:AMBER) in text handled as TLP:CLEAR")
+    assert problem.code == "withheld-mention"
+
+
+def test_missing_locator_and_dispute_without_counter_evidence(basic_project):
+    edit(basic_project / "sources/beta/10-only.md", 'locator: "p. 1"', 'locator: ""')
+    edit(basic_project / "briefgen.yaml", "ignore: [disputed-without-counter-evidence]",
+         "ignore: []")
+    found = codes(basic_project)
+    (locator,) = found["missing-locator"]
+    assert locator.startswith("sources/beta/10-only.md:4: warning: claim 'BE-01': evidence #1 "
+                              "('report-b') has no locator")
+    (dispute,) = found["disputed-without-counter-evidence"]
+    assert dispute.startswith("sources/alpha/20-doubts.md:11: warning: claim 'AL-05' is graded "
+                              "credibility 5 (improbable) but no source graded D or better")
+    # AL-04 is disputed too, but law-a (A) contradicts it: no warning for it.
+    assert "AL-04" not in dispute
+
+
+def test_lint_codes_can_be_silenced(basic_project):
+    edit(basic_project / "sources/beta/10-only.md", 'locator: "p. 1"', 'locator: ""')
+    assert "missing-locator" in codes(basic_project)
+    edit(basic_project / "briefgen.yaml", "ignore: [disputed-without-counter-evidence]",
+         "ignore: [disputed-without-counter-evidence, missing-locator]")
+    assert codes(basic_project) == {}
+
+
+def test_summary_graded_as_original(basic_project):
+    edit(basic_project / "sources/references.yaml",
+         'custom: {reliability: B, descriptor: "Audit report."}',
+         'custom: {reliability: B, descriptor: "Audit report.", read: summary}')
+    (found,) = codes(basic_project)["summary-graded-as-original"]
+    assert found.startswith("sources/references.yaml:7: warning: reference 'report-b' was read "
+                            "through a summary but is graded as A-B")
+    edit(basic_project / "sources/references.yaml", "reliability: B, descriptor: \"Audit",
+         "reliability: C, descriptor: \"Audit")
+    assert "summary-graded-as-original" not in codes(basic_project)
+
+
+def test_judgment_contradicts_body(basic_project):
+    area = basic_project / "sources/alpha/_area.md"
+    # A "likely" judgment resting only on disputed and uncorroborated claims.
+    edit(area, 'basis: "AL-01."', 'basis: "Rests on AL-04 and AL-06."')
+    (found,) = codes(basic_project)["judgment-contradicts-body"]
+    assert "says 'likely' but none of the claims it rests on is sourced" in found
+    assert "AL-04 disputed, AL-06 uncorroborated" in found
+    edit(area, "Rests on AL-04 and AL-06.", "Rests on AL-01 and AL-04.")
+    assert "judgment-contradicts-body" not in codes(basic_project)
 
 
 def test_cli_strict_and_json(basic_project):
+    shutil.copy(FIXTURES / "pixel.png", basic_project / "sources/beta/pic.png")
     append(basic_project / "sources/beta/10-only.md", "\n![](pic.png)\n")
 
     def run(*args):
