@@ -91,6 +91,7 @@ class PackResult:
     message: str = ""
     withheld: list[Withheld] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)   # e.g. CSS that WeasyPrint ignored
 
 
 def _versions() -> str:
@@ -109,11 +110,24 @@ def _tree_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
 
 
+def image_files(project: Project, area: Area) -> list[Path]:
+    """Every image file the area's texts show, wherever in the project it lives."""
+    from briefgen.images import locate
+    from briefgen.markup import find_images
+
+    found = {locate(project.root, display, image.src).path
+             for display, text, _ in area.texts() for image in find_images(text)}
+    return sorted(p for p in found if p is not None)
+
+
 def input_hash(project: Project, area: Area, audience: Audience) -> str:
+    """Everything a pack reads: config, bibliography, its area folder and the images its
+    notes show, its audience's folders, briefgen's templates and fonts, library versions."""
     digest = hashlib.sha256(_versions().encode())
     root = project.root
     files = [root / "briefgen.yaml", root / "sources" / "references.yaml"]
     files += _tree_files(root / "sources" / area.slug)
+    files += [p for p in image_files(project, area) if p not in files]
     for layer in audience.layers:
         files += _tree_files(layer)
     files += _tree_files(PACKAGE_TEMPLATES) + _tree_files(PACKAGE_TEMPLATES.parent / "fonts")
@@ -227,6 +241,47 @@ def remove_partial_writes(path: Path) -> None:
             leftover.unlink(missing_ok=True)
 
 
+def output_folder(project_root: Path, given: Path | None) -> Path:
+    """Where a build writes: the folder given on the command line (`--out`), else the
+    project's `output/`, which must then really be inside the project. A project that makes
+    `output` a link to somewhere else would otherwise have the build write, and delete,
+    files wherever it points."""
+    if given is not None:
+        return given.resolve()
+    root = project_root.resolve()
+    folder = root / "output"
+    if folder.is_symlink() or (folder.exists() and not folder.resolve().is_relative_to(root)):
+        raise error("output", f"output is a link to {os.path.realpath(folder)}; briefgen "
+                    "writes only inside the project unless told otherwise",
+                    hint="remove the link, or name the folder on the command line: "
+                         "briefgen build --out DIR")
+    return folder
+
+
+def check_writable(out_dir: Path, shown: str) -> None:
+    """Fail before any work if the output folder cannot take a file."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".briefgen-probe.", dir=out_dir)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise error(shown, f"cannot write to the output folder: {exc.strerror or exc}",
+                    hint="make it writable, or choose another with --out DIR; nothing was "
+                         "built and the packs already there are untouched") from None
+
+
+def remove_output(path: Path, recorded: dict | None) -> bool:
+    """Delete a pack briefgen wrote, and only that: the manifest must list it with the hash of
+    the file that is there, and a link is never followed or removed. True if deleted."""
+    if recorded is None or path.is_symlink() or not path.is_file():
+        return False
+    if not recorded.get("sha256") or recorded["sha256"] != _sha256(path):
+        return False
+    path.unlink(missing_ok=True)
+    return True
+
+
 def read_manifest(out_dir: Path) -> dict[str, dict]:
     try:
         data = json.loads((out_dir / MANIFEST).read_text("utf-8"))
@@ -283,8 +338,14 @@ def render_job(job: Job, project_root: Path) -> PackResult:
             html, project_root=project_root, stylesheets=job.stylesheets,
             identifier=bytes.fromhex(job.input_hash[:32]), variant=job.variant, tags=job.tags,
             embedded=embedded)
-        atomic_write(job.output, data)
+        try:
+            atomic_write(job.output, data)
+        except OSError as exc:
+            raise PackFailure(f"cannot write {_shown(job.output, project_root)}: "
+                              f"{exc.strerror or exc}; make the folder writable or choose "
+                              "another with --out DIR") from None
         result.status, result.pages, result.blocked = "built", pages, blocked
+        result.warnings = list(_RENDERER.warnings)
         result.sha256 = hashlib.sha256(data).hexdigest()
     except PackFailure as exc:
         result.message = str(exc)
@@ -295,6 +356,13 @@ def render_job(job: Job, project_root: Path) -> PackResult:
         _RECYCLE = True
         result.message = ("layout failed: out of memory (the worker's limit is set by "
                           "BRIEFGEN_MEMORY_LIMIT_MB); look for huge values in the audience CSS")
+    except AssertionError:
+        # WeasyPrint asserts when a page leaves no room for content (a zero or negative page
+        # area from the @page size and margins).
+        sheets = ", ".join(_shown(p, project_root) for p in job.stylesheets
+                           if p.is_relative_to(project_root.resolve()))
+        result.message = ("layout failed: the page has no room for content; check @page "
+                          f"size and margins in {sheets or 'the audience stylesheet'}")
     except OverflowError as exc:
         result.message = (f"layout failed: a size is too large to lay out ({exc}); look for "
                           "huge values in the audience CSS")
@@ -338,6 +406,14 @@ def build(project: Project, out_dir: Path, *, areas: Iterable[str] | None = None
             raise error("styles/", f"no audience '{name}'",
                         hint=f"audiences: {', '.join(sorted(project.audiences)) or 'none'}")
     out_dir = out_dir.resolve()
+    shown = _shown(out_dir, project.root)
+    check_writable(out_dir, shown)
+    for name in wanted_audiences:
+        sub = out_dir / name
+        if sub.is_symlink() or (sub.exists() and not sub.is_dir()):
+            raise error(f"{shown}/{name}", "is a link or a file, not a folder briefgen made",
+                        hint="remove it; briefgen writes each audience's packs into a folder "
+                             "of its own")
     manifest = read_manifest(out_dir)
     results: list[PackResult] = []
     pending: list[Job] = []
@@ -356,7 +432,7 @@ def build(project: Project, out_dir: Path, *, areas: Iterable[str] | None = None
             pack = assemble(project, area, audience)
             if pack is None:
                 # A pack built before the area was restricted must not linger.
-                output.unlink(missing_ok=True)
+                remove_output(output, manifest.get(f"{audience_name}/{slug}"))
                 report(PackResult(slug, audience_name, "withheld", message=(
                     f"area marked TLP:{area.meta.handling}, above this audience's clearance "
                     f"TLP:{audience.config.clearance}")))
@@ -395,7 +471,11 @@ def build(project: Project, out_dir: Path, *, areas: Iterable[str] | None = None
         _WorkerPool(project.root, min(jobs, len(pending)), timeout, memory_limit_mb).run(
             sorted(pending, key=_estimated_work, reverse=True), finish)
 
-    _write_manifest(out_dir, manifest, results)
+    try:
+        _write_manifest(out_dir, manifest, results)
+    except OSError as exc:
+        raise error(f"{shown}/{MANIFEST}", f"cannot write the manifest: {exc.strerror or exc}",
+                    hint="make the output folder writable and build again") from None
     order = {(a, s): i for i, (a, s) in enumerate(
         (a, s) for a in wanted_audiences for s in wanted_areas)}
     results.sort(key=lambda r: order[(r.audience, r.area)])
@@ -611,6 +691,14 @@ class _WorkerPool:
     def _failed(job: Job, message: str) -> PackResult:
         return PackResult(job.area, job.audience, "failed", str(job.output),
                           input_hash=job.input_hash, message=message)
+
+
+def _shown(path: Path, project_root: Path) -> str:
+    """A path as messages show it: project-relative inside the project, else absolute."""
+    try:
+        return path.relative_to(project_root.resolve()).as_posix() or "."
+    except ValueError:
+        return str(path)
 
 
 def _write_manifest(out_dir: Path, previous: dict[str, dict], results: list[PackResult]) -> None:

@@ -14,12 +14,15 @@ HTML in a note cannot smuggle scripts, styles, objects or attachments.
 
 from __future__ import annotations
 
+import html as htmllib
+import posixpath
 import re
 import secrets
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import unquote, urlsplit
 
 import markdown
 import nh3
@@ -44,6 +47,12 @@ HEADING = re.compile(r"<(/?)h([1-6])>")
 MD_IMAGE = re.compile(r"!\[([^\[\]\n]*)\]\(([^)\s]*)")
 HTML_IMAGE = re.compile(r"<img\b[^<>]*>", re.IGNORECASE)
 HTML_ALT = re.compile(r"""\balt\s*=\s*("([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+HTML_SRC = re.compile(r"""\bsrc\s*=\s*("([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+# In sanitised output (nh3 writes attributes in double quotes, escaped).
+OUT_LINK = re.compile(r'<a\b([^>]*)>(.*?)</a>', re.DOTALL)
+OUT_HREF = re.compile(r'\bhref="([^"]*)"')
+OUT_IMG = re.compile(r"<img\b[^>]*>")
+OUT_SRC = re.compile(r'\bsrc="([^"]*)"')
 # An image alone in a paragraph becomes a figure; its Markdown title becomes the caption.
 LONE_IMAGE = re.compile(r"<p>(<img\b[^>]*?>)</p>")
 IMG_TITLE = re.compile(r'\btitle="([^"]*)"')
@@ -88,17 +97,24 @@ class Image:
     alt: str
     line: int
     column: int
+    src: str = ""
+
+
+def _attribute(pattern: re.Pattern[str], tag: str) -> str:
+    match = pattern.search(tag)
+    return next((g for g in match.groups()[1:] if g is not None), "") if match else ""
 
 
 def find_images(text: str) -> list[Image]:
-    """Markdown and raw-HTML images with their alt text, for the alt-text rule."""
+    """Markdown and raw-HTML images with their alt text and file, for the image rules."""
     found = []
     for match in MD_IMAGE.finditer(text):
-        found.append(Image(match.group(1).strip(), *_position(text, match.start())))
+        found.append(Image(match.group(1).strip(), *_position(text, match.start()),
+                           src=match.group(2)))
     for match in HTML_IMAGE.finditer(text):
-        alt = HTML_ALT.search(match.group(0))
-        value = next((g for g in alt.groups()[1:] if g is not None), "") if alt else ""
-        found.append(Image(value.strip(), *_position(text, match.start())))
+        tag = match.group(0)
+        found.append(Image(_attribute(HTML_ALT, tag).strip(), *_position(text, match.start()),
+                           src=htmllib.unescape(_attribute(HTML_SRC, tag))))
     return found
 
 
@@ -122,10 +138,47 @@ def _line_starts(text: str) -> list[int]:
 
 ClaimRenderer = Callable[[str], str]
 CiteRenderer = Callable[[list[tuple[str, str]]], str]
+UrlRewriter = Callable[[str], str | None]
+SAFE_LINK = re.compile(r"^(?:https?://[^/\\]|mailto:|#)", re.IGNORECASE)
 
 
-def render(body: str, *, claim: ClaimRenderer, cite: CiteRenderer, heading_shift: int = 2) -> str:
-    """Render a note body to sanitised HTML; marker HTML comes from the trusted callbacks."""
+def web_or_anchor(href: str) -> str | None:
+    """The only links a reader's PDF viewer may follow: the web, mail and the pack itself."""
+    return href if SAFE_LINK.match(href) else None
+
+
+def note_anchor(href: str, area: str, notes: set[str]) -> str | None:
+    """`#note-SLUG` for a relative link to a note of `area` among `notes`, else None."""
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or not parts.path.endswith(".md"):
+        return None
+    path = posixpath.normpath(posixpath.join(area, unquote(parts.path)))
+    folder, name = posixpath.split(path)
+    slug = name[:-len(".md")]
+    return f"#note-{slug}" if folder == area and slug in notes else None
+
+
+def _rewrite_links(html_text: str, link: UrlRewriter) -> str:
+    def one(match: re.Match[str]) -> str:
+        attributes, inner = match.groups()
+        href = OUT_HREF.search(attributes)
+        target = link(htmllib.unescape(href.group(1))) if href else None
+        if target is None:
+            return inner  # plain text: no annotation, no path of the builder's machine
+        title = re.search(r'\btitle="[^"]*"', attributes)
+        extra = f" {title.group(0)}" if title else ""
+        return f'<a href="{htmllib.escape(target)}"{extra}>{inner}</a>'
+
+    return OUT_LINK.sub(one, html_text)
+
+
+def render(body: str, *, claim: ClaimRenderer, cite: CiteRenderer, heading_shift: int = 2,
+           link: UrlRewriter = web_or_anchor, image: UrlRewriter | None = None) -> str:
+    """Render a note body to sanitised HTML; marker HTML comes from the trusted callbacks.
+
+    `link` maps each link target to the one the output may carry (None: the link becomes
+    plain text); `image` maps each image file name to its URL (None: the image is dropped).
+    """
     nonce = secrets.token_hex(8)
     replacements: list[str] = []
 
@@ -152,11 +205,26 @@ def render(body: str, *, claim: ClaimRenderer, cite: CiteRenderer, heading_shift
         return f"<{match.group(1)}h{level}>"
 
     html = HEADING.sub(shift, html)
+    html = _rewrite_links(html, link)
+    if image is not None:
+        html = _rewrite_images(html, image)
     html = LONE_IMAGE.sub(_figure, html)
     return re.sub(rf"bgx{nonce}q(\d+)x", lambda m: replacements[int(m.group(1))], html)
 
 
+def _rewrite_images(html_text: str, image: UrlRewriter) -> str:
+    def one(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        src = OUT_SRC.search(tag)
+        target = image(htmllib.unescape(src.group(1))) if src else None
+        if target is None or src is None:
+            return ""
+        return tag[:src.start(1)] + htmllib.escape(target) + tag[src.end(1):]
+
+    return OUT_IMG.sub(one, html_text)
+
+
 def inline(text: str) -> str:
     """Render a short Markdown string (summary, basis) as inline, sanitised HTML."""
-    html = render(text, claim=lambda _id: "", cite=lambda _items: "")
+    html = render(text, claim=lambda _id: "", cite=lambda _items: "", image=lambda _src: None)
     return re.sub(r"^<p>(.*)</p>$", r"\1", html.strip(), flags=re.DOTALL)

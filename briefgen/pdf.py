@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import io
+import logging
 import mimetypes
 import re
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -205,7 +207,10 @@ class Renderer:
         # One fetcher for the HTML and every stylesheet; its roots and blocked list are set
         # for each pack, so cached stylesheets keep fetching under the current pack's rules.
         self.fetcher = _make_fetcher_class()()
-        self._css_cache: dict[tuple[Path, str, bytes], tuple[Any, list[str]]] = {}
+        self._css_cache: dict[tuple[Path, str, bytes], tuple[Any, list[str], list[str]]] = {}
+        # What WeasyPrint ignored in the audience's CSS for the current pack (an unknown
+        # property, a bad value), as `file: message at line:column` warnings.
+        self.warnings: list[str] = []
 
     def _css(self, path: Path, project_root: Path) -> Any:  # noqa: ANN401
         try:
@@ -221,15 +226,19 @@ class Renderer:
                 raise PackFailure(f"stylesheet {_display(path, project_root)}:{line}: not valid "
                                   "UTF-8; save it as UTF-8") from None
             mark = len(self.fetcher.blocked)
-            css = self.weasyprint.CSS(string=text, base_url=url, url_fetcher=self.fetcher,
-                                      font_config=self.font_config)
+            with _css_messages() as messages:
+                css = self.weasyprint.CSS(string=text, base_url=url, url_fetcher=self.fetcher,
+                                          font_config=self.font_config)
+            shown = _display(path, project_root)
             # @import and @font-face are fetched while parsing: remember what was refused so
             # packs that reuse the parsed sheet report it too.
-            self._css_cache[key] = (css, self.fetcher.blocked[mark:])
-        css, refused = self._css_cache[key]
+            self._css_cache[key] = (css, self.fetcher.blocked[mark:],
+                                    [f"{shown}: {m}" for m in messages])
+        css, refused, ignored = self._css_cache[key]
         for entry in refused:
             if entry not in self.fetcher.blocked:
                 self.fetcher.blocked.append(entry)
+        self.warnings += [w for w in ignored if w not in self.warnings]
         return css
 
     def pdf(self, html: str, *, project_root: Path, stylesheets: list[Path], identifier: bytes,
@@ -242,6 +251,7 @@ class Renderer:
         blocked: list[str] = []
         self.fetcher.roots = allowed_roots(project_root)
         self.fetcher.blocked = blocked
+        self.warnings = []
         css = [self._css(p, project_root) for p in stylesheets]
         base_url = (project_root / "sources").as_uri() + "/"
         document = self.weasyprint.HTML(string=html, base_url=base_url, url_fetcher=self.fetcher)
@@ -266,6 +276,26 @@ class Renderer:
         data = rendered.write_pdf(**options)
         assert isinstance(data, bytes)
         return data, len(rendered.pages), blocked
+
+
+@contextlib.contextmanager
+def _css_messages() -> Iterator[list[str]]:
+    """Collect what WeasyPrint's logger says while a stylesheet is parsed and validated."""
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            text = record.getMessage()
+            if text.startswith(("Ignored", "Invalid", "Unknown", "Expected", "Unsupported")):
+                messages.append(text)
+
+    logger = logging.getLogger("weasyprint")
+    handler = Collect(logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
 
 
 def _display(path: Path, project_root: Path) -> str:

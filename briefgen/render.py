@@ -7,15 +7,18 @@ Templates come from `styles/<audience>/templates/` first, then the package's own
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path, PurePath
+from urllib.parse import quote
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
 from pydantic import BaseModel
 
-from briefgen import __version__, markup
+from briefgen import __version__, images, markup
 from briefgen.chart import claims_chart
 from briefgen.claims import (
     CREDIBILITY_WORDS,
@@ -54,11 +57,50 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
         return super().is_safe_attribute(obj, attr, value)
 
 
+class TemplateFolderLoader(jinja2.FileSystemLoader):
+    """Templates from one audience's `templates/` folder, and nothing reached through it.
+
+    `{% include %}`, `{% extends %}` and `{% import %}` go through this loader, so it decides
+    what a template can print: a template file of the folder itself, never a symlink (one to a
+    restricted note would print it in any pack), never `..`, and never a file whose real path
+    is under the project's `sources/` (the folder and the two above it, `styles/<audience>/`,
+    must not be links either: `environment` skips a layer whose folders are).
+    """
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(str(folder), followlinks=False)
+        self.folder = folder
+
+    def get_source(self, environment: jinja2.Environment,
+                   template: str) -> tuple[str, str | None, Callable[[], bool] | None]:
+        pieces = jinja2.loaders.split_template_path(template)  # refuses ".." itself
+        path = self.folder
+        for piece in pieces:
+            path = path / piece
+            if path.is_symlink():
+                raise SecurityError(f"template '{template}' is a symbolic link "
+                                    f"({path.name}); templates must be plain files")
+        if not path.is_file():
+            raise jinja2.TemplateNotFound(template)
+        if not path.resolve().is_relative_to(self.folder.resolve()):
+            raise SecurityError(f"template '{template}' is outside its templates folder")
+        return super().get_source(environment, template)
+
+
 def environment(layers: list[Path]) -> jinja2.Environment:
     """Templates from the most specific audience layer first, then the package's own."""
-    loaders: list[jinja2.BaseLoader] = [
-        jinja2.FileSystemLoader(layer / "templates") for layer in reversed(layers)
-        if (layer / "templates").is_dir()]
+    loaders: list[jinja2.BaseLoader] = []
+    for layer in reversed(layers):
+        folder = layer / "templates"
+        for path in (layer.parent, layer, folder):
+            if path.is_symlink():
+                shown = "/".join(folder.parts[-3:])
+                raise BriefgenError(Diagnostic(
+                    Location(shown), f"{path.name} is a symbolic link; an audience's templates "
+                    "must be plain files in its own folder",
+                    "replace the link with a copy of the templates"))
+        if folder.is_dir():
+            loaders.append(TemplateFolderLoader(folder))
     loaders.append(jinja2.FileSystemLoader(PACKAGE_TEMPLATES))
     # Sandboxed: an audience template (a shared style pack, say) may read the pack it is given
     # but cannot reach Python internals, call unsafe methods or change the data it renders.
@@ -135,9 +177,30 @@ class PackRenderer:
                 f'<cite>{escape(ref.title)}</cite> ({escape(ref.custom.reliability)}){loc}.'
                 "</span>")
 
-    def markdown(self, text: str, heading_shift: int = 2) -> Markup:
+    def link(self, href: str) -> str | None:
+        """Web, mail and in-pack anchors as they are; a link to another note of this pack
+        (`20-other.md`, `../area/20-other.md#part`) goes to that note; anything else, such as
+        a file path, a `file:` or `//host` URL or a note left out of this pack, is plain text."""
+        if markup.web_or_anchor(href):
+            return href
+        return markup.note_anchor(href, self.pack.area.slug, {n.slug for n in self.pack.notes})
+
+    def image(self, text_file: str) -> Callable[[str], str | None]:
+        """Image files as URLs relative to the document's base (sources/); the loader has
+        already refused every image that `images.locate` does not find."""
+        sources = self.pack.project.root / "sources"
+
+        def url(src: str) -> str | None:
+            found = images.locate(self.pack.project.root, text_file, src).path
+            if found is None:
+                return None
+            return quote(Path(os.path.relpath(found, sources.resolve())).as_posix())
+        return url
+
+    def markdown(self, text: str, text_file: str, heading_shift: int = 2) -> Markup:
         return Markup(markup.render(text, claim=self.claim_marker, cite=self.citation,
-                                    heading_shift=heading_shift))
+                                    heading_shift=heading_shift, link=self.link,
+                                    image=self.image(text_file)))
 
 
 def render_html(pack: Pack) -> str:
@@ -150,9 +213,9 @@ def render_html(pack: Pack) -> str:
     env = environment(pack.audience.layers)
     renderer = PackRenderer(pack)
     # Render bodies first so every marker's anchor exists before the caveats list them.
-    notes = [(note, renderer.markdown(note.body)) for note in pack.notes]
-    scope = renderer.markdown(pack.area.scope)
-    source_summary = renderer.markdown(pack.area.meta.source_summary)
+    notes = [(note, renderer.markdown(note.body, note.display)) for note in pack.notes]
+    scope = renderer.markdown(pack.area.scope, pack.area.display)
+    source_summary = renderer.markdown(pack.area.meta.source_summary, pack.area.display)
     config = pack.project.config
     sections = set(pack.audience.config.sections)
     template = env.get_template("pack.html.j2")
@@ -167,7 +230,8 @@ def render_html(pack: Pack) -> str:
         reliability_words=RELIABILITY_WORDS, credibility_words=CREDIBILITY_WORDS,
         likelihood_scale=LIKELIHOOD_SCALE, version=__version__,
         inline=lambda text: Markup(markup.render(
-            text, claim=renderer.claim_marker, cite=renderer.citation)),
+            text, claim=renderer.claim_marker, cite=renderer.citation, link=renderer.link,
+            image=lambda _src: None)),
     )
 
 

@@ -6,15 +6,21 @@ BriefgenError listing them, each as `file:line: message` with a hint.
 
 from __future__ import annotations
 
+import os
 import re
+import unicodedata
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+from briefgen import images
 from briefgen.errors import BriefgenError, Collector, Diagnostic, Location, error
 from briefgen.lint import lint
-from briefgen.markup import find_markers
+from briefgen.markup import find_images, find_markers
 from briefgen.model import CONFIG_FILE, REFERENCES_FILE, Area, Audience, Claim, Note, Project
+from briefgen.pack import effective_handling, most_restrictive
 from briefgen.schema import (
+    TLP_ORDER,
     AreaMeta,
     AudienceConfig,
     NoteMeta,
@@ -73,6 +79,7 @@ def load_project(root: Path) -> Project:
             sink.extend(exc)
             return None
 
+    _check_names(root, sink)
     raw_config = read_yaml(root / CONFIG_FILE)
     config = validate(ProjectConfig, raw_config, CONFIG_FILE, sink) if raw_config is not None \
         else None
@@ -89,8 +96,46 @@ def load_project(root: Path) -> Project:
     project = Project(root, config, references, ref_lines, tuple(areas), audiences, tuple(files))
     sink.diagnostics.extend(cross_check(project))
     sink.raise_if_errors()
+    _check_stylesheets(root, audiences, sink)
     sink.diagnostics.extend(lint(project))
-    return replace(project, warnings=tuple(sink.diagnostics))
+    ignored = set(config.lint.ignore)
+    return replace(project, warnings=tuple(d for d in sink.diagnostics
+                                           if d.code not in ignored))
+
+
+def _check_stylesheets(root: Path, audiences: dict[str, Audience], sink: Collector) -> None:
+    """CSS syntax warnings for the project's own stylesheets (briefgen's are tested)."""
+    from briefgen.css import check_stylesheet
+
+    for audience in audiences.values():
+        for path in (audience.directory / "style.css",
+                     audience.directory / "templates" / "base.css"):
+            if path.is_file() and _inside(root, path):
+                display = _rel(root, path)
+                try:
+                    check_stylesheet(read_text(path, display), display, sink)
+                except BriefgenError as exc:
+                    sink.extend(exc)
+
+
+def unsafe_name(name: str) -> bool:
+    """A file name with control or format characters (bidi overrides such as U+202E, zero
+    widths, newlines): shown in attachment lists, messages and the preview, it could make one
+    file look like another."""
+    return any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in name)
+
+
+def _check_names(root: Path, sink: Collector) -> None:
+    for top in ("sources", "styles"):
+        for dirpath, dirnames, filenames in os.walk(root / top):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            for name in [*dirnames, *filenames]:
+                if unsafe_name(name) and not name.startswith("."):
+                    shown = "".join(f"\\u{ord(c):04x}" if unsafe_name(c) else c for c in
+                                    (Path(dirpath) / name).relative_to(root).as_posix())
+                    sink.add(shown,
+                             "file name contains control or bidirectional-format characters",
+                             hint="rename it using visible characters only", code="file-name")
 
 
 def _key_line(data: object, key: str) -> int | None:
@@ -287,6 +332,14 @@ def cross_check(project: Project) -> list[Diagnostic]:
                          "belong to judgments", line=claim.location.line,
                          hint="set kind: judgment, or remove likelihood/confidence",
                          code="likelihood-on-fact")
+    sink.diagnostics.extend(handling_errors(project))
+    for area in project.areas:
+        for display, text, first_line in area.texts():
+            for image in find_images(text):
+                found = images.locate(project.root, display, image.src)
+                if found.path is None:
+                    sink.add(display, found.problem, line=first_line + image.line - 1,
+                             column=image.column, hint=found.hint, code="image")
     for area in project.areas:
         own = {c.id for c in area.claims}
         for display, text, first_line in area.texts():
@@ -303,3 +356,72 @@ def cross_check(project: Project) -> list[Diagnostic]:
                              line=line, column=marker.column, code="unknown-reference",
                              hint=f"add it to {REFERENCES_FILE} or fix the id")
     return sink.diagnostics
+
+
+def _withheld_mention(ids: dict[str, str]) -> re.Pattern[str] | None:
+    """Whole-word mentions of the given ids in prose (ids with a digit or a hyphen only, so
+    that a reference called `law` does not match the word)."""
+    words = sorted((i for i in ids if re.search(r"[\d-]", i)), key=len, reverse=True)
+    if not words:
+        return None
+    return re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, words)) + r")(?![\w-])")
+
+
+def handling_errors(project: Project) -> list[Diagnostic]:
+    """A text may not mention a claim or a reference marked above its own handling.
+
+    A reader cleared for the text would otherwise learn of something withheld from them: an
+    id, a locator, a title in the citation, a status marker. Claim markers, citations and
+    plain mentions of an id in prose (a key judgment's basis, a rationale) all count. The
+    evidence list of a claim is not a mention: the pack drops the entries its audience may
+    not see and grades the claim from the rest.
+    """
+    sink = Collector()
+    handling: dict[str, str] = {}
+    for area in project.areas:
+        for note in area.notes:
+            label = effective_handling(note)
+            for claim in note.claims:
+                handling[claim.id] = most_restrictive(label, area.meta.handling)
+    handling.update({r.id: r.custom.tlp for r in project.references.values()})
+    for area in project.areas:
+        for display, label, text, first, exact in _handled_texts(area):
+            above = {i: h for i, h in handling.items() if TLP_ORDER[h] > TLP_ORDER[label]}
+            if not above:
+                continue
+            found: set[tuple[int, str]] = set()
+            for marker in find_markers(text):
+                if marker.target in above:
+                    found.add((marker.line, marker.target))
+            pattern = _withheld_mention(above)
+            for match in pattern.finditer(text) if pattern else ():
+                found.add((text.count("\n", 0, match.start()) + 1, match.group(1)))
+            for line, ident in sorted(found):
+                what = "reference" if ident in project.references else "claim"
+                sink.add(display, f"mentions {what} '{ident}' (TLP:{above[ident]}) in text "
+                         f"handled as TLP:{label}: readers cleared for TLP:{label} may not "
+                         f"see it", line=first if exact else first + line - 1,
+                         code="withheld-mention",
+                         hint=f"remove the mention, or mark this text TLP:{above[ident]} "
+                              "(handling: in the front matter)")
+    return sink.diagnostics
+
+
+def _handled_texts(area: Area) -> Iterator[tuple[str, str, str, int | None, bool]]:
+    """(file, handling, text, line, exact) of everything a pack prints from an area: `line`
+    is the text's first line, or (`exact`) the line to name for any mention in it."""
+    meta = area.meta
+    label = most_restrictive(meta.handling)
+    yield area.display, label, area.scope, area.scope_line, False
+    front = [meta.summary, meta.source_summary]
+    front += [t for kj in meta.key_judgments for t in (kj.text, kj.basis)]
+    front += [t for item in meta.editorial for t in (item.excerpt, item.reason)]
+    yield area.display, label, "\n".join(front), None, True
+    for note in area.notes:
+        note_label = most_restrictive(effective_handling(note), label)
+        yield note.display, note_label, note.body, note.body_line, False
+        for claim in note.claims:
+            spec = claim.spec
+            prose = [spec.text, spec.rationale, *(e.note for e in spec.evidence),
+                     *(e.locator for e in spec.evidence)]
+            yield claim.location.file, note_label, "\n".join(prose), claim.location.line, True

@@ -304,14 +304,8 @@ Jinja stays text: {{{{ 7 * 7 }}}} and {{% for x in range(3) %}}LOOP{{% endfor %}
 
 ![control image](beta/control.jpg)
 
-![relative escape](../../outside/secret.jpg) ![absolute](file://{outside}/secret.jpg)
-<img alt="raw" src="../../outside/secret.jpg"> <img alt="abs" src="file://{outside}/secret.jpg">
-![symlinked file](beta/link.jpg) ![symlinked folder](beta/outdir/secret.jpg)
 ![svg with outside references](beta/evil.svg)
 ![svg with an external entity](beta/xxe.svg) ![svg entity bomb](beta/laughs.svg)
-
-<img alt="net" src="{net}/img.png"> ![net md]({net_localhost}/md.png)
-<img alt="tls" src="{net_tls}/tls.png"> <img alt="pr" src="//127.0.0.1:{port}/pr.png">
 
 <object data="../../outside/secret.txt"></object> <embed src="../../outside/secret.txt">
 <iframe src="../../outside/secret.txt"></iframe>
@@ -323,6 +317,16 @@ Jinja stays text: {{{{ 7 * 7 }}}} and {{% for x in range(3) %}}LOOP{{% endfor %}
 [js link](javascript:alert('JS-LINK-4')) <a href="JaVaScRiPt:alert(5)">js5</a>
 <a href="jav&#x09;ascript:alert(6)">js6</a> <a href=" javascript:alert(7)">js7</a>
 <svg><script>alert(8)</script></svg> <math><mtext><script>alert(9)</script></mtext></math>
+"""
+
+# Images a note may not show: each is a located error before anything renders (the fetcher
+# would refuse them too: see the renderer tests above).
+HOSTILE_IMAGES = """\
+![relative escape](../../outside/secret.jpg) ![absolute](file://{outside}/secret.jpg)
+<img alt="raw" src="../../outside/secret.jpg"> <img alt="abs" src="file://{outside}/secret.jpg">
+![symlinked file](beta/link.jpg) ![symlinked folder](beta/outdir/secret.jpg)
+<img alt="net" src="{net}/img.png"> ![net md]({net_localhost}/md.png)
+<img alt="tls" src="{net_tls}/tls.png"> <img alt="pr" src="//127.0.0.1:{port}/pr.png">
 """
 
 EVIL_SVG = """<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"
@@ -390,12 +394,34 @@ def hostile(tmp_path_factory):
     styles = root / "styles" / "study-group"
     (styles / "style.css").write_text(HOSTILE_CSS.format(**fill))
     (styles / "local.css").write_text('body::before { content: "LOCAL-IMPORT-OK"; }\n')
+    images = write_note(root, "beta", "30-images.md", HOSTILE_IMAGES.format(**fill),
+                        title="Hostile images")
+    with pytest.raises(BriefgenError) as refused:
+        load_project(root)
+    images.unlink()
     results = build(load_project(root), root / "output", audiences=["study-group"], jobs=2)
     connections = listener.stop()
     pdfs = {r.area: (root / "output" / "study-group" / f"{r.area}.pdf").read_bytes()
             for r in results if r.status == "built"}
     return {"root": root, "results": {r.area: r for r in results}, "pdfs": pdfs,
-            "connections": connections}
+            "connections": connections, "refused": refused.value.diagnostics}
+
+
+def test_hostile_images_in_notes_are_located_errors(hostile):
+    """Every image a note may not show stops the build before rendering, at its line."""
+    found = {(d.location.line, d.message) for d in hostile["refused"]
+             if d.location.file == "sources/beta/30-images.md"}
+    messages = "\n".join(sorted(m for _, m in found))
+    for expected in ("image '../../outside/secret.jpg' is outside the project",
+                     "image 'beta/link.jpg' is outside the project",
+                     "image 'beta/outdir/secret.jpg' is outside the project",
+                     "/img.png' is not a file in the project",
+                     "/md.png' is not a file in the project",
+                     "/tls.png' is not a file in the project",
+                     "image '//127.0.0.1:"):
+        assert expected in messages, (expected, messages)
+    assert "file://" in messages and len(found) == 10
+    assert all(line is not None for line, _ in found)
 
 
 def test_hostile_project_builds_and_no_secret_reaches_any_pdf(hostile):
@@ -422,11 +448,8 @@ def test_blocked_resources_are_reported_per_pack(hostile):
     for expected in ("outside/secret.jpg (outside the project)",
                      "outside/evil.css (outside the project)",
                      "outside/secret.ttf (outside the project)",
-                     "beta/link.jpg (outside the project)",
-                     "beta/outdir/secret.jpg (outside the project)",
-                     "/img.png (scheme 'http:'", "/tls.png (scheme 'https:'",
-                     "/md.png (scheme 'http:'", "/svg.png (scheme 'http:'",
-                     "/import.css (scheme 'http:'", "/pr.png (remote file host)"):
+                     "/svg.png (scheme 'http:'", "/import.css (scheme 'http:'",
+                     "/bg.png (scheme 'http:'", "/font.woff (scheme 'http:'"):
         assert expected in beta, (expected, beta)
     # The stylesheet is parsed once per worker; every pack still reports what it refused.
     alpha = "\n".join(hostile["results"]["alpha"].blocked)
