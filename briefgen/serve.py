@@ -4,14 +4,18 @@ One process, standard library only. A watcher polls the project's sources/, styl
 briefgen.yaml (and briefgen's own templates) for changed mtimes or sizes, reloads the project
 when the bytes really changed, and bumps a generation counter. A loopback HTTP server serves:
 
-    /                                     index: every audience x area, with links
+    /                                     index: every area of the previewed audience
     /preview/<audience>/<area>.html       the pack's HTML from render_html, plus our preview
                                           layer: stylesheet links, screen CSS, the live-reload
                                           script and, when the project has errors, an overlay
-    /preview/<audience>/<path>            files of sources/ (the PDF's base URL), for images
-    /assets/templates/ fonts/ styles/ sources/
-                                          briefgen's templates and fonts, the project's styles/
-                                          and sources/; nothing else, and no path that leaves them
+    /preview/<audience>/<path>            images the audience's packs show (sources/ is the
+                                          PDF's base URL); no other file of sources/
+    /assets/templates/ fonts/ styles/     the audience's stylesheets and their fonts and
+                                          images, briefgen's base stylesheet and fonts
+
+Handling: the preview shows one audience at a time (--audience, default the project's
+default audience), through the same confined pack as the PDF. It serves nothing that audience
+may not see and never a source file as it is: no notes, no bibliography, no configuration.
     /_briefgen/status.json live.js preview.css
                                           the generation counter, the script that polls it, and
                                           the screen layout of the preview
@@ -34,6 +38,7 @@ import re
 import secrets
 import signal
 import socket
+import stat
 import sys
 import threading
 import time
@@ -52,9 +57,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from briefgen.model import Project
 
 POLL_SECONDS = 0.4
+DIGEST_LIMIT = 1024 * 1024  # watched files larger than this are known by their metadata
 DEFAULT_PORT = 8000
 PAGE_WIDTHS = {"A4": "210mm", "A5": "148mm", "B5": "176mm", "letter": "8.5in", "legal": "8.5in"}
 FONT_TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2"}
+# What an audience folder may hand the browser: stylesheets and what they load.
+STYLE_ASSETS = {".css", *FONT_TYPES, ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 CONTENT_TYPES = {
     ".css": "text/css; charset=utf-8", ".j2": "text/plain; charset=utf-8",
     ".md": "text/plain; charset=utf-8",
@@ -116,7 +124,7 @@ def _serve(args: argparse.Namespace, root: Path, console: Console) -> int:
     if not _is_loopback(args.host):
         console.problem(f"briefgen serve: warning: listening on {args.host}, which is not a "
                         "loopback address: anyone who can reach this machine can read every "
-                        "note, whatever its TLP marking")
+                        "pack this audience may see")
     try:
         server = make_server(args.host, args.port, preview)
     except OSError as exc:
@@ -246,7 +254,7 @@ class Preview:
         self.instance = secrets.token_hex(4)   # a restarted server always reloads the page
         self.lock = threading.Lock()
         self.state = State()
-        self._stats: dict[str, tuple[int, int]] | None = None
+        self._stats: dict[str, tuple[int, int, int]] | None = None
         self._hashes: dict[str, bytes] = {}     # file name -> sha256 of its bytes
         self._digest = b""
         self._cache: dict[tuple[int, str, str], tuple[int, bytes]] = {}
@@ -255,8 +263,8 @@ class Preview:
             "templates": templates.resolve(),
             "fonts": (templates.parent / "fonts").resolve(),
             "styles": self.root / "styles",
-            "sources": self.root / "sources",
         }
+        self._allowed: tuple[int, frozenset[Path]] | None = None
 
     # Watching --------------------------------------------------------------------------
 
@@ -265,8 +273,8 @@ class Preview:
         yield "briefgen.yaml", self.root / "briefgen.yaml"
         for prefix, folder in (("", self.root / "sources"), ("", self.root / "styles"),
                                ("briefgen:", self.roots["templates"])):
-            if not folder.is_dir():
-                continue
+            if not folder.is_dir() or (not prefix and not _inside(folder, self.root)):
+                continue  # a link out of the project: the loader reports it, we never read it
             for dirpath, dirnames, filenames in os.walk(folder):
                 dirnames[:] = sorted(d for d in dirnames if not _ignored(d))
                 base = Path(dirpath)
@@ -277,23 +285,36 @@ class Preview:
                                  else prefix + path.relative_to(folder).as_posix())
                         yield shown, path
 
-    def _stat_all(self) -> tuple[dict[str, tuple[int, int]], dict[str, Path]]:
-        stats: dict[str, tuple[int, int]] = {}
+    def _stat_all(self) -> tuple[dict[str, tuple[int, int, int]], dict[str, Path]]:
+        """Metadata of every watched regular file; pipes, devices and links out of the
+        project are skipped (the loader reports them; reading a pipe would hang)."""
+        stats: dict[str, tuple[int, int, int]] = {}
         paths: dict[str, Path] = {}
         for shown, path in self.watched_files():
             with contextlib.suppress(OSError):
                 st = path.stat()
-                stats[shown] = (st.st_mtime_ns, st.st_size)
+                if not stat.S_ISREG(st.st_mode):
+                    continue
+                if not shown.startswith("briefgen:") and not _inside(path, self.root):
+                    continue
+                stats[shown] = (st.st_mtime_ns, st.st_size, st.st_ino)
                 paths[shown] = path
         return stats, paths
 
-    def _content_digest(self, changed: list[str], paths: dict[str, Path]) -> bytes:
-        """A hash of every watched file's name and bytes; only changed files are read."""
+    def _content_digest(self, changed: list[str], paths: dict[str, Path],
+                        stats: dict[str, tuple[int, int, int]]) -> bytes:
+        """A hash of every watched file's name and content; only changed files are read, and
+        only small ones: a file over DIGEST_LIMIT is known by its metadata (no project file
+        is that large; reading a 4 GB one would cost 4 GB)."""
         for name in changed:
-            try:
-                self._hashes[name] = hashlib.sha256(paths[name].read_bytes()).digest()
-            except (OSError, KeyError):
-                self._hashes.pop(name, None)
+            self._hashes.pop(name, None)
+            if name not in paths:
+                continue
+            if stats[name][1] > DIGEST_LIMIT:
+                self._hashes[name] = repr(stats[name]).encode()
+                continue
+            with contextlib.suppress(OSError):
+                self._hashes[name] = _bounded_digest(paths[name])
         digest = hashlib.sha256()
         for name in sorted(paths):
             digest.update(name.encode() + b"\0" + self._hashes.get(name, b"-"))
@@ -307,7 +328,7 @@ class Preview:
         old = self._stats or {}
         changed = sorted(n for n in stats.keys() | old.keys() if stats.get(n) != old.get(n))
         self._stats = stats
-        digest = self._content_digest(changed, paths)
+        digest = self._content_digest(changed, paths, stats)
         if digest == self._digest:   # touched or saved unchanged: nothing to reload
             return []
         self._digest = digest
@@ -342,14 +363,53 @@ class Preview:
     # Pages -----------------------------------------------------------------------------
 
     def audiences(self) -> list[str]:
+        """The audience previewed: the one asked for, else the project's default. One at a
+        time, so a page can never show more than that audience may see."""
         project = self.state.project
         if project is None:
             return []
-        names = sorted(project.audiences, key=lambda n: (n != project.config.default_audience,
-                                                          n))
-        if self.audience:
-            names = [n for n in names if n == self.audience]
-        return names
+        name = self.audience or project.config.default_audience
+        return [name] if name in project.audiences else []
+
+    def allowed_files(self) -> frozenset[Path]:
+        """Every file the previewed audience's pages may load: its stylesheets and what sits
+        beside them (fonts, images), briefgen's base stylesheet and fonts, and the images its
+        packs show. Nothing else of the project is ever served."""
+        state = self.state
+        cached = self._allowed
+        if cached is not None and cached[0] == state.generation:
+            return cached[1]
+        from briefgen import images
+        from briefgen.build import stylesheets_for
+        from briefgen.markup import find_images
+        from briefgen.pack import assemble
+
+        allowed: set[Path] = set()
+        project = state.project
+        for name in self.audiences():
+            assert project is not None
+            audience = project.audiences[name]
+            for sheet in stylesheets_for(audience):
+                allowed.add(sheet.resolve())
+            for layer in audience.layers:
+                for path in layer.rglob("*"):
+                    if path.suffix.lower() in STYLE_ASSETS and _inside(path, layer):
+                        allowed.add(path.resolve())
+            for area in project.areas:
+                pack = assemble(project, area, audience)
+                if pack is None:
+                    continue
+                texts = [(area.display, area.scope), *((n.display, n.body) for n in pack.notes)]
+                for display, text in texts:
+                    for image in find_images(text):
+                        found = images.locate(project.root, display, image.src).path
+                        if found is not None:
+                            allowed.add(found)
+        fonts = self.roots["fonts"]
+        allowed.update(p.resolve() for p in fonts.iterdir() if p.suffix.lower() in FONT_TYPES)
+        result = frozenset(allowed)
+        self._allowed = (state.generation, result)
+        return result
 
     def index(self) -> bytes:
         state = self.state
@@ -373,11 +433,16 @@ class Preview:
                             f'<span class="slug">{html.escape(name)} · clearance TLP:'
                             f"{html.escape(audience.config.clearance)}</span></h2>"
                             f"<ul>{''.join(items)}</ul></section>")
+            if not self.audiences():
+                rows.append(f"<p>No audience '{html.escape(self.audience or '')}' in this "
+                            "project.</p>")
         elif not state.errors:
             rows.append("<p>Loading…</p>")
         body = (f"<main class=\"briefgen-index\"><h1>{title}</h1>"
-                f"<p class=\"lead\">Live preview of every pack. Pages reload themselves when you "
-                f"save a file; the PDFs are built with <code>briefgen build</code>.</p>"
+                f"<p class=\"lead\">Live preview of every pack of one audience: what its "
+                f"readers may see, and nothing else (<code>briefgen serve --audience NAME"
+                f"</code> previews another). Pages reload themselves when you save a file; "
+                f"the PDFs are built with <code>briefgen build</code>.</p>"
                 f"{''.join(rows)}</main>")
         page = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                 f"<title>{title}: preview</title></head><body>{body}</body></html>")
@@ -404,10 +469,11 @@ class Preview:
         errors = list(state.errors)
         if project is None:
             return 200, self._message_page(state, "briefgen preview", "", errors)
-        audience = project.audiences.get(audience_name)
+        audience = (project.audiences.get(audience_name)
+                    if audience_name in self.audiences() else None)
         area = next((a for a in project.areas if a.slug == area_slug), None)
         if audience is None or area is None:
-            what = (f"no audience '{audience_name}'" if audience is None
+            what = (f"audience '{audience_name}' is not the one previewed" if audience is None
                     else f"no area '{area_slug}'")
             return 404, self._message_page(state, "Not found", what, errors)
         try:
@@ -478,7 +544,38 @@ class Preview:
             return None
         if not path.is_relative_to(base) or not path.is_file():
             return None
-        return path
+        return path if path in self.allowed_files() else None
+
+    def image(self, audience_name: str, segments: list[str]) -> Path | None:
+        """An image one of the previewed audience's packs shows, by its path from sources/."""
+        if audience_name not in self.audiences() or not all(_safe_segment(s)
+                                                             for s in segments):
+            return None
+        try:
+            base = (self.root / "sources").resolve(strict=True)
+            path = base.joinpath(*segments).resolve(strict=True)
+        except (OSError, RuntimeError):
+            return None
+        return path if path in self.allowed_files() else None
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):
+        return False
+
+
+def _bounded_digest(path: Path) -> bytes:
+    """sha256 of a regular file of at most DIGEST_LIMIT bytes, opened without blocking."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return b"not-regular"
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return hashlib.sha256(handle.read(DIGEST_LIMIT + 1)).digest()
+    finally:
+        os.close(fd)
 
 
 def _ignored(name: str) -> bool:
@@ -597,7 +694,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
             self._send(status, body, "text/html; charset=utf-8", send_body, page=True)
         elif len(segments) >= 3 and segments[0] == "preview":
             # Relative URLs in notes (images) resolve against sources/, as in the PDF.
-            self._file(preview.resolve("sources", segments[2:]), send_body)
+            self._file(preview.image(segments[1], segments[2:]), send_body)
         else:
             self._not_found(send_body)
 
@@ -618,9 +715,11 @@ class PreviewHandler(BaseHTTPRequestHandler):
         if path is None:
             self._not_found(send_body)
             return
-        try:
-            data = path.read_bytes()
-        except OSError:
+        from briefgen.pdf import BlockedResource, contained_read
+
+        try:  # regular files only, bounded in size: the same rules as the PDF's fetcher
+            _url, data, _mime = contained_read(path.as_uri(), [path.parent])
+        except BlockedResource:
             self._not_found(send_body)
             return
         kind = CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream")
@@ -689,12 +788,12 @@ class Builder:
             self._build(state.project)
 
     def _build(self, project: Project) -> None:
-        from briefgen.build import build
+        from briefgen.build import build, output_folder
 
         audiences = [self.preview.audience] if self.preview.audience else None
-        out = project.root / "output"
         started = time.perf_counter()
         try:
+            out = output_folder(project.root, None)
             results = build(project, out, audiences=audiences, jobs=1, on_result=self._show)
         except BriefgenError as exc:
             for diagnostic in exc.diagnostics:

@@ -146,7 +146,7 @@ def test_serves_only_its_roots_and_only_on_loopback(serve, basic_project):
     (basic_project / "sources" / "beta" / "pic.png").write_bytes(
         (Path(__file__).parent / "fixtures" / "pixel.png").read_bytes())
     with (basic_project / "sources" / "beta" / "10-only.md").open("a") as note:
-        note.write('\n![A red square](beta/pic.png "Figure 1: a square")\n')
+        note.write('\n![A red square](pic.png "Figure 1: a square")\n')
     server = serve()
     if Path("/proc/net/tcp").exists():
         assert _listening_addresses(server.port) == {"0100007F"}   # 127.0.0.1 only
@@ -154,7 +154,7 @@ def test_serves_only_its_roots_and_only_on_loopback(serve, basic_project):
     status, body, _ = server.get("/")
     assert status == 200
     assert b'href="/preview/study-group/alpha.html"' in body
-    assert b'href="/preview/restricted/beta.html"' in body
+    assert b"/preview/restricted/" not in body     # one audience at a time: the default one
 
     status, body, headers = server.get("/preview/study-group/alpha.html")
     assert status == 200 and b"SOURCED-PRIMARY-CLAIM" in body
@@ -166,9 +166,7 @@ def test_serves_only_its_roots_and_only_on_loopback(serve, basic_project):
     assert b'src="beta/pic.png"' in body      # relative to sources/, as in the PDF
     for path, kind in (("/preview/study-group/beta/pic.png", "image/png"),
                        ("/assets/templates/base.css", "text/css"),
-                       ("/assets/fonts/NotoSerif-Regular.ttf", "font/ttf"),
-                       ("/assets/sources/references.yaml", "text/plain"),
-                       ("/assets/styles/study-group/audience.yaml", "text/plain")):
+                       ("/assets/fonts/NotoSerif-Regular.ttf", "font/ttf")):
         status, body, headers = server.get(path)
         assert (status, headers["Content-Type"].split(";")[0]) == (200, kind), path
         assert body
@@ -188,10 +186,21 @@ def test_serves_only_its_roots_and_only_on_loopback(serve, basic_project):
                  "/preview/study-group/../../briefgen.yaml",
                  "/preview/%2e%2e/%2e%2e.html",
                  "/../../../../etc/passwd",
-                 "/etc/passwd"):
+                 "/etc/passwd",
+                 # Source files are never served as they are, whatever the audience.
+                 "/assets/sources/references.yaml",
+                 "/assets/sources/alpha/10-facts.md",
+                 "/assets/styles/study-group/audience.yaml",
+                 "/preview/study-group/alpha/10-facts.md",
+                 "/preview/study-group/alpha/30-restricted.md",
+                 "/preview/study-group/references.yaml",
+                 "/preview/restricted/alpha/30-restricted.md",
+                 "/preview/restricted/alpha.html",           # not the audience previewed
+                 "/preview/study-group/leak.txt"):
         status, body, _ = server.get(path)
         assert status in (403, 404), path
         assert b"Fixture briefing" not in body and b"root:" not in body, path
+        assert b"CANARY" not in body, path
 
     status, _, _ = server.get("/", host="attacker.example")     # DNS rebinding
     assert status == 421
@@ -317,3 +326,43 @@ def test_preview_names_the_template_file_and_line(basic_project, body, where, ex
     assert status == 200
     assert f"styles/study-group/templates/{where}" in text, text[-1500:]
     assert expected in text
+
+
+def test_preview_of_a_cleared_audience_and_only_that_one(serve):
+    server = serve("--audience", "restricted")
+    status, body, _ = server.get("/")
+    assert b"/preview/restricted/alpha.html" in body and b"/preview/study-group/" not in body
+    status, body, _ = server.get("/preview/restricted/alpha.html")
+    assert status == 200 and b"CANARY-BODY-3310" in body     # cleared for AMBER: shown
+    status, body, _ = server.get("/preview/study-group/alpha.html")
+    assert status == 404 and b"SOURCED-PRIMARY-CLAIM" not in body
+
+
+def test_watcher_skips_pipes_and_reads_large_files_by_metadata(basic_project, monkeypatch):
+    """A FIFO in sources/ must not hang the watcher; a huge file is not read whole; a styles
+    link out of the project is not followed."""
+    from briefgen import serve as serve_module
+    from briefgen.serve import Preview
+
+    os.mkfifo(basic_project / "sources" / "alpha" / "pipe.md")
+    big = basic_project / "sources" / "alpha" / "big.bin"
+    with big.open("wb") as handle:
+        handle.truncate(serve_module.DIGEST_LIMIT * 4)   # sparse: large, costs nothing
+    outside = basic_project.parent / "elsewhere"
+    outside.mkdir()
+    (outside / "secret.css").write_text("/* OUTSIDE-9911 */")
+    (basic_project / "styles" / "study-group" / "linked").symlink_to(outside)
+    read: list[Path] = []
+    real = serve_module._bounded_digest
+    monkeypatch.setattr(serve_module, "_bounded_digest",
+                        lambda path: read.append(path) or real(path))
+    preview = Preview(basic_project)
+    done = threading.Event()
+    threading.Thread(target=lambda: (preview.refresh(), done.set()), daemon=True).start()
+    assert done.wait(30), "the watcher hung on a FIFO"
+    names = {p.name for p in read}
+    assert "pipe.md" not in names and "big.bin" not in names and "secret.css" not in names
+    assert "10-facts.md" in names
+    stats, _ = preview._stat_all()
+    assert "sources/alpha/big.bin" in stats and "sources/alpha/pipe.md" not in stats
+    assert not any("secret.css" in name for name in stats)
