@@ -151,3 +151,26 @@ def test_the_garbage_collector_settings_do_not_change_the_pdfs(tmp_path, thresho
     assert outputs["default"].keys() == outputs["varied"].keys()
     for name in outputs["default"]:
         assert outputs["default"][name] == outputs["varied"][name], name
+
+
+def _engine_versions() -> dict[str, object]:
+    from importlib import metadata
+
+    from weasyprint.text.ffi import pango
+
+    versions: dict[str, object] = {d: metadata.version(d) for d in
+                                   ("weasyprint", "pydyf", "jinja2", "markdown", "nh3")}
+    versions["pango"] = pango.pango_version()
+    return versions
+
+
+def test_the_pdfs_are_those_built_before_the_restructure(outputs):
+    """A refactoring changes no byte: the fixture's PDFs equal those recorded before the 2.0
+    restructure (tests/fixtures/basic-pdfs.json), wherever the layout engine is the same one.
+    A new WeasyPrint or Pango changes the bytes legitimately: then record them again."""
+    recorded = json.loads((FIXTURE.parent / "basic-pdfs.json").read_text())
+    if _engine_versions() != recorded["versions"]:
+        pytest.skip(f"recorded with {recorded['versions']}, this is {_engine_versions()}")
+    built = {name: hashlib.sha256(data).hexdigest()
+             for name, data in pdf_bytes(outputs["first"]).items()}
+    assert built == recorded["pdfs"]
