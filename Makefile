@@ -12,8 +12,9 @@ packs: $(STAMP)
 	$(VENV)/bin/briefgen build
 
 test: $(STAMP)
-	$(VENV)/bin/ruff check briefgen tests
-	$(VENV)/bin/python -m pytest -q
+	$(VENV)/bin/ruff check briefgen tests benchmarks
+	$(VENV)/bin/mypy
+	$(VENV)/bin/python -m pytest -q -n auto
 
 clean:
 	rm -rf output

@@ -75,14 +75,14 @@ with open(os.environ["BRIEFGEN_BENCH_PROBE"], "w") as fh:
 PACK = r"""
 import json, resource, sys, time
 from pathlib import Path
-from briefgen.build import build
-from briefgen.sources import load_project
+from briefgen.build import BuildOptions, build
+from briefgen.loading import load_project
 if __name__ == "__main__":
     root, out, area = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
     project = load_project(root)
     started = time.perf_counter()
-    results = {r.area: r for r in build(project, out, areas=["warmup", area], force=True,
-                                        jobs=1)}
+    results = {r.area: r for r in build(project, out, BuildOptions(
+        areas=["warmup", area], force=True, jobs=1))}
     wall = time.perf_counter() - started
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -281,7 +281,7 @@ def sample_noop(reps: int, scratch: Path) -> dict:
     run([PY, "-m", "briefgen", "build", "-q"], cwd=REPO)
     runs = [run([PY, "-m", "briefgen", "build", "-q"], cwd=REPO) for _ in range(reps)]
     check = probe_cli(["build"], REPO, scratch)
-    imports = [run([PY, "-c", "import briefgen.cli, briefgen.sources, briefgen.build"],
+    imports = [run([PY, "-c", "import briefgen.cli, briefgen.loading, briefgen.build"],
                    cwd=REPO).seconds for _ in range(reps)]
     times = [r.seconds for r in runs]
     return {"median_s": median(times), "min_s": min(times), "max_s": max(times),
@@ -345,10 +345,10 @@ def overhead_and_peers(work: Path, areas: int, notes: int, reps: int, quiet_s: f
     """briefgen (whole command, --jobs 1) against bare WeasyPrint on the same HTML, and against
     Pandoc (--pdf-engine=weasyprint) on the same notes."""
     from briefgen.build import input_hash, stylesheets_for
+    from briefgen.loading import load_project
     from briefgen.pack import assemble
     from briefgen.render import render_html
     from briefgen.schema import AudienceConfig
-    from briefgen.sources import load_project
 
     # Same HTML, same CSS, same PDF: if this briefgen embeds provenance files in each PDF (a
     # step bare WeasyPrint does not do), the comparison turns it off and times it separately.

@@ -38,7 +38,7 @@ from briefgen.build import WORKER_GC_THRESHOLD, stylesheets_for
 from briefgen.pack import assemble
 from briefgen.pdf import Renderer
 from briefgen.render import render_html
-from briefgen.sources import load_project
+from briefgen.loading import load_project
 
 root, area, mode, stats = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 project = load_project(root)

@@ -11,15 +11,12 @@ import shutil
 import sys
 import tempfile
 from dataclasses import replace
-from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import shtab
-
-from briefgen import __version__, serve
+from briefgen import __version__
 from briefgen.errors import BriefgenError, Diagnostic, error
-from briefgen.schema import BUILTIN_AUDIENCES
+from briefgen.paths import BUILTIN_AUDIENCES, SKELETON
 
 if TYPE_CHECKING:  # pragma: no cover
     from briefgen.build import PackResult
@@ -42,8 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="briefgen", description="Build graded PDF briefing packs from Markdown notes.")
     parser.add_argument("--version", action="version", version=f"briefgen {__version__}")
-    shtab.add_argument_to(parser, ["--print-completion"],
-                          help="print a shell completion script and exit")
+    # shtab writes the script; it is imported only when asked (a fast --version and --help).
+    parser.add_argument("--print-completion", choices=("bash", "zsh", "tcsh"), metavar="SHELL",
+                        action=_PrintCompletion,
+                        help="print a shell completion script (bash, zsh, tcsh) and exit")
     _common_options(parser, default=None)
     # The same options after the command name (briefgen build -q) without clobbering the
     # value given before it (briefgen -q build).
@@ -93,7 +92,20 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--audience", action="append", choices=BUILTIN_AUDIENCES, metavar="NAME",
                    help="audience style to include (repeatable; default: all of "
                         f"{', '.join(BUILTIN_AUDIENCES)})")
-    serve.add_parser(sub, common)
+    s = sub.add_parser(
+        "serve", parents=[common],
+        help="live HTML preview in the browser, reloaded as you edit",
+        description="Serve an HTML preview of one audience's packs on localhost that reloads "
+                    "itself in the browser when sources/, styles/ or briefgen.yaml change.")
+    s.add_argument("--port", type=int, default=8000, metavar="N",
+                   help="port to listen on (default: 8000; 0 picks a free one)")
+    s.add_argument("--host", default="127.0.0.1", metavar="ADDR",
+                   help="address to listen on (default: 127.0.0.1, this machine only)")
+    s.add_argument("--audience", default=None, metavar="NAME",
+                   help="the audience to preview (and build with --pdf; default: the "
+                        "project's default audience)")
+    s.add_argument("--pdf", action="store_true",
+                   help="also rebuild the PDFs into PROJECT/output after every change")
     return parser
 
 
@@ -107,6 +119,15 @@ def _clearance_options(parser: argparse.ArgumentParser) -> None:
                              "audience's clearance)")
 
 
+class _PrintCompletion(argparse.Action):
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        import shtab
+
+        print(shtab.complete(parser, shell=str(values)))
+        parser.exit(0)
+
+
 def _common_options(parser: argparse.ArgumentParser, default: object) -> None:
     parser.add_argument("-C", "--project", type=Path, default=default, metavar="DIR",
                         help="project folder (default: the nearest folder with briefgen.yaml)")
@@ -117,16 +138,18 @@ def _common_options(parser: argparse.ArgumentParser, default: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
     try:
+        args = _parser().parse_args(argv)
         if args.command == "init":
             return cmd_init(args)
-        from briefgen.sources import find_root, load_project
+        from briefgen.loading import find_root, load_project
 
         if args.command == "diff":
             return cmd_diff(args)
         root = find_root(args.project or Path.cwd())
         if args.command == "serve":
+            from briefgen import serve
+
             return serve.run(args, root)
         if args.command == "check":
             return cmd_check(args, root)
@@ -155,7 +178,7 @@ def _print_diagnostics(diagnostics: list[Diagnostic]) -> None:
 
 
 def cmd_check(args: argparse.Namespace, root: Path) -> int:
-    from briefgen.sources import load_project
+    from briefgen.loading import load_project
 
     try:
         project = load_project(root)
@@ -164,10 +187,7 @@ def cmd_check(args: argparse.Namespace, root: Path) -> int:
         project, diagnostics = None, exc.diagnostics
     failed = any(d.severity == "error" for d in diagnostics) or (args.strict and diagnostics)
     if args.format == "json":
-        print(json.dumps([{"file": d.location.file, "line": d.location.line,
-                           "column": d.location.column, "severity": d.severity,
-                           "message": d.message, "hint": d.hint, "code": d.code}
-                          for d in diagnostics], indent=2))
+        print(json.dumps([d.to_dict() for d in diagnostics], indent=2))
     else:
         _print_diagnostics(diagnostics)
         if project is not None and not args.quiet:
@@ -178,7 +198,7 @@ def cmd_check(args: argparse.Namespace, root: Path) -> int:
 
 
 def cmd_build(args: argparse.Namespace, project: Project) -> int:
-    from briefgen.build import build
+    from briefgen.build import BuildOptions, build
 
     if args.jobs < 1:
         return _usage("--jobs must be 1 or more")
@@ -197,9 +217,9 @@ def cmd_build(args: argparse.Namespace, project: Project) -> int:
     audiences = args.audience or sorted(project.audiences)
     with BuildReporter(len(areas) * len(audiences), quiet=args.quiet,
                        verbose=args.verbose) as reporter:
-        results = build(project, out, areas=args.area, audiences=args.audience,
-                        force=args.force, jobs=args.jobs, on_result=reporter.result,
-                        timeout=timeout)
+        results = build(project, out, BuildOptions(
+            areas=args.area or (), audiences=args.audience or (), force=args.force,
+            jobs=args.jobs, timeout=timeout), on_result=reporter.result)
     failed = [r for r in results if r.status == "failed"]
     if not args.quiet or failed:
         counts = {s: sum(r.status == s for r in results)
@@ -216,6 +236,7 @@ class BuildReporter:
 
     def __init__(self, total: int, *, quiet: bool, verbose: bool) -> None:
         self.quiet, self.verbose = quiet, verbose
+        self.warned: list[Diagnostic] = []
         self.progress = None
         if sys.stderr.isatty() and not quiet:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -257,8 +278,10 @@ class BuildReporter:
                         f"from {result.audience}")
         for blocked in result.blocked:
             self._print(f"          blocked resource {blocked}", err=True)
-        for warning in result.warnings:
-            self._print(f"warning: {warning}", err=True)
+        for warning in result.warnings:  # a shared stylesheet's, once per build
+            if warning not in self.warned:
+                self.warned.append(warning)
+                self._print(warning.format(), err=True)
 
 
 def _usage(message: str) -> int:
@@ -319,7 +342,7 @@ def cmd_claims(args: argparse.Namespace, project: Project) -> int:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     from briefgen.ledger import diff, export, export_audience
-    from briefgen.sources import find_root, load_project
+    from briefgen.loading import find_root, load_project
 
     def rows(project: Project, clearance: str) -> list[dict]:
         return export(project, export_audience(project, None, clearance)).records
@@ -375,8 +398,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     audiences = args.audience or list(BUILTIN_AUDIENCES)
     if "study-group" not in audiences:
         audiences.insert(0, "study-group")  # the skeleton's default audience
-    package = files("briefgen")
-    shutil.copytree(str(package / "skeleton"), target, dirs_exist_ok=True)
+    shutil.copytree(SKELETON, target, dirs_exist_ok=True)
     for name in dict.fromkeys(audiences):
         folder = target / "styles" / name
         folder.mkdir(parents=True)

@@ -33,6 +33,12 @@ class Diagnostic:
     severity: str = "error"  # error | warning
     code: str = ""
 
+    def to_dict(self) -> dict[str, object]:
+        """The diagnostic as `check --format json` and the preview's status show it."""
+        return {"file": self.location.file, "line": self.location.line,
+                "column": self.location.column, "severity": self.severity,
+                "message": self.message, "hint": self.hint, "code": self.code}
+
     def format(self) -> str:
         code = f" [{self.code}]" if self.code else ""
         text = f"{self.location}: {self.severity}: {self.message}{code}"

@@ -9,11 +9,11 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from briefgen import images
+from briefgen import images, paths
 from briefgen.errors import BriefgenError, Collector, Diagnostic, Location, error
 from briefgen.lint import lint
 from briefgen.markup import find_images, find_markers
@@ -28,9 +28,14 @@ from briefgen.schema import (
     Reference,
     validate,
 )
-from briefgen.yamlio import LocDict, LocList, load_yaml_file, read_text, split_front_matter
-
-BUILTIN_AUDIENCE_DIR = Path(__file__).parent / "audiences"
+from briefgen.yamlio import (
+    FrontMatterDoc,
+    LocDict,
+    LocList,
+    load_yaml_file,
+    read_text,
+    split_front_matter,
+)
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -46,22 +51,6 @@ def find_root(start: Path) -> Path:
                      "with 'briefgen init DIR'")
 
 
-def _rel(root: Path, path: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def _inside(root: Path, path: Path) -> bool:
-    """True if `path` (after resolving symlinks) stays inside the project."""
-    try:
-        path.resolve().relative_to(root.resolve())
-        return True
-    except (ValueError, OSError):
-        return False
-
-
 def load_project(root: Path) -> Project:
     root = root.resolve()
     sink = Collector()
@@ -69,12 +58,12 @@ def load_project(root: Path) -> Project:
 
     def read_yaml(path: Path) -> object:
         files.append(path)
-        if not _inside(root, path):
-            sink.add(_rel(root, path), "points outside the project (symlink?)",
+        if not paths.inside(path, root):
+            sink.add(paths.shown(path, root), "points outside the project (symlink?)",
                      hint="project files must live inside the project folder")
             return None
         try:
-            return load_yaml_file(path, _rel(root, path))
+            return load_yaml_file(path, paths.shown(path, root))
         except BriefgenError as exc:
             sink.extend(exc)
             return None
@@ -110,8 +99,8 @@ def _check_stylesheets(root: Path, audiences: dict[str, Audience], sink: Collect
     for audience in audiences.values():
         for path in (audience.directory / "style.css",
                      audience.directory / "templates" / "base.css"):
-            if path.is_file() and _inside(root, path):
-                display = _rel(root, path)
+            if path.is_file() and paths.inside(path, root):
+                display = paths.shown(path, root)
                 try:
                     check_stylesheet(read_text(path, display), display, sink)
                 except BriefgenError as exc:
@@ -144,7 +133,10 @@ def _key_line(data: object, key: str) -> int | None:
     return None
 
 
-def _load_audiences(root: Path, sink: Collector, read_yaml) -> dict[str, Audience]:  # noqa: ANN001
+YamlReader = Callable[[Path], object]
+
+
+def _load_audiences(root: Path, sink: Collector, read_yaml: YamlReader) -> dict[str, Audience]:
     audiences: dict[str, Audience] = {}
     styles = root / "styles"
     if not styles.is_dir():
@@ -152,9 +144,9 @@ def _load_audiences(root: Path, sink: Collector, read_yaml) -> dict[str, Audienc
                  hint="each audience is a folder styles/<name>/ with audience.yaml and style.css")
         return audiences
     for folder in sorted(p for p in styles.iterdir() if p.is_dir()):
-        display = _rel(root, folder / "audience.yaml")
+        display = paths.shown(folder / "audience.yaml", root)
         if not SLUG.match(folder.name):
-            sink.add(_rel(root, folder), "audience folder names use a-z, 0-9, '-' and '_'")
+            sink.add(paths.shown(folder, root), "audience folder names use a-z, 0-9, '-' and '_'")
             continue
         if not (folder / "audience.yaml").is_file():
             sink.add(display, "audience folder without audience.yaml",
@@ -165,7 +157,7 @@ def _load_audiences(root: Path, sink: Collector, read_yaml) -> dict[str, Audienc
             continue
         base = None
         if isinstance(raw, LocDict) and isinstance(raw.get("extends"), str):
-            base = BUILTIN_AUDIENCE_DIR / raw["extends"]
+            base = paths.AUDIENCES / raw["extends"]
             if base.is_dir():
                 raw = _extend(raw, load_yaml_file(base / "audience.yaml", str(base)))
             else:
@@ -184,7 +176,8 @@ def _extend(own: LocDict, builtin: LocDict) -> LocDict:
     return merged
 
 
-def _load_references(root: Path, sink: Collector, read_yaml):  # noqa: ANN001, ANN202
+def _load_references(root: Path, sink: Collector,
+                     read_yaml: YamlReader) -> tuple[dict[str, Reference], dict[str, int]]:
     references: dict[str, Reference] = {}
     lines: dict[str, int] = {}
     path = root / REFERENCES_FILE
@@ -239,9 +232,9 @@ def _load_areas(root: Path, sink: Collector, files: list[Path]) -> list[Area]:
     for folder in sorted(p for p in sources.iterdir() if p.is_dir()):
         if folder.name.startswith((".", "_")):
             continue
-        display_area = _rel(root, folder / "_area.md")
+        display_area = paths.shown(folder / "_area.md", root)
         if not SLUG.match(folder.name):
-            sink.add(_rel(root, folder), "area folder names use a-z, 0-9, '-' and '_'",
+            sink.add(paths.shown(folder, root), "area folder names use a-z, 0-9, '-' and '_'",
                      hint="rename the folder; the name becomes the PDF's file name")
             continue
         if not (folder / "_area.md").is_file():
@@ -255,9 +248,10 @@ def _load_areas(root: Path, sink: Collector, files: list[Path]) -> list[Area]:
     return areas
 
 
-def _read_doc(root: Path, path: Path, sink: Collector, files: list[Path]):  # noqa: ANN202
-    display = _rel(root, path)
-    if not _inside(root, path):
+def _read_doc(root: Path, path: Path, sink: Collector,
+              files: list[Path]) -> FrontMatterDoc | None:
+    display = paths.shown(path, root)
+    if not paths.inside(path, root):
         sink.add(display, "points outside the project (symlink?)",
                  hint="sources must live inside the project folder")
         return None
@@ -270,8 +264,9 @@ def _read_doc(root: Path, path: Path, sink: Collector, files: list[Path]):  # no
 
 
 def _load_area(root: Path, folder: Path, sink: Collector, files: list[Path]) -> Area | None:
+    display = paths.shown(folder / "_area.md", root)
     doc = _read_doc(root, folder / "_area.md", sink, files)
-    meta = validate(AreaMeta, doc.meta, _rel(root, folder / "_area.md"), sink) if doc else None
+    meta = validate(AreaMeta, doc.meta, display, sink) if doc else None
     notes: list[Note] = []
     for path in sorted(folder.glob("*.md")):
         if path.name == "_area.md" or path.name.startswith("."):
@@ -282,13 +277,13 @@ def _load_area(root: Path, folder: Path, sink: Collector, files: list[Path]) -> 
     if meta is None or doc is None:
         return None
     notes.sort(key=lambda n: (n.meta.order, n.slug))
-    return Area(folder.name, _rel(root, folder / "_area.md"), meta, doc.body, doc.body_line,
+    return Area(folder.name, display, meta, doc.body, doc.body_line,
                 tuple(notes))
 
 
 def _load_note(root: Path, area: str, path: Path, sink: Collector,
                files: list[Path]) -> Note | None:
-    display = _rel(root, path)
+    display = paths.shown(path, root)
     doc = _read_doc(root, path, sink, files)
     if doc is None:
         return None
@@ -400,7 +395,7 @@ def handling_errors(project: Project) -> list[Diagnostic]:
                 what = "reference" if ident in project.references else "claim"
                 sink.add(display, f"mentions {what} '{ident}' (TLP:{above[ident]}) in text "
                          f"handled as TLP:{label}: readers cleared for TLP:{label} may not "
-                         f"see it", line=first if exact else first + line - 1,
+                         f"see it", line=first if exact or first is None else first + line - 1,
                          code="withheld-mention",
                          hint=f"remove the mention, or mark this text TLP:{above[ident]} "
                               "(handling: in the front matter)")

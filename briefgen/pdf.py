@@ -35,17 +35,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, unquote_to_bytes, urljoin, urlsplit
 
-from briefgen.render import PACKAGE_TEMPLATES
+from briefgen import paths
 
 if TYPE_CHECKING:  # pragma: no cover
     from weasyprint.urls import URLFetcherResponse
 
-PACKAGE_ROOT = PACKAGE_TEMPLATES.parent
-# What briefgen itself may load: its data folders (templates, fonts, built-in audiences ...),
-# not its Python code.
-PACKAGE_DATA = tuple(sorted(
-    p for p in PACKAGE_ROOT.iterdir()
-    if p.is_dir() and not p.name.startswith((".", "_")) and not (p / "__init__.py").exists()))
 MAX_RESOURCE_BYTES = 20 * 1024 * 1024
 _LINK_TOKENS = re.compile(r"[^\t\n\f\r ]+")
 
@@ -59,7 +53,7 @@ class PackFailure(Exception):
 
 
 def allowed_roots(project_root: Path) -> list[Path]:
-    return [project_root.resolve(), *(p.resolve() for p in PACKAGE_DATA)]
+    return [project_root.resolve(), *paths.DATA_FOLDERS]
 
 
 def contained_read(url: str, roots: Sequence[Path]) -> tuple[str, bytes, str]:
@@ -216,20 +210,20 @@ class Renderer:
         try:
             url, data, _ = contained_read(path.absolute().as_uri(), self.fetcher.roots)
         except BlockedResource as exc:
-            raise PackFailure(f"stylesheet {_display(path, project_root)}: {exc}") from None
+            raise PackFailure(f"stylesheet {paths.shown(path, project_root)}: {exc}") from None
         key = (project_root, url, hashlib.sha256(data).digest())
         if key not in self._css_cache:
             try:
                 text = data.decode("utf-8")
             except UnicodeDecodeError as exc:
                 line = data[: exc.start].count(b"\n") + 1
-                raise PackFailure(f"stylesheet {_display(path, project_root)}:{line}: not valid "
+                raise PackFailure(f"stylesheet {paths.shown(path, project_root)}:{line}: not valid "
                                   "UTF-8; save it as UTF-8") from None
             mark = len(self.fetcher.blocked)
             with _css_messages() as messages:
                 css = self.weasyprint.CSS(string=text, base_url=url, url_fetcher=self.fetcher,
                                           font_config=self.font_config)
-            shown = _display(path, project_root)
+            shown = paths.shown(path, project_root)
             # @import and @font-face are fetched while parsing: remember what was refused so
             # packs that reuse the parsed sheet report it too.
             self._css_cache[key] = (css, self.fetcher.blocked[mark:],
@@ -257,7 +251,7 @@ class Renderer:
         document = self.weasyprint.HTML(string=html, base_url=base_url, url_fetcher=self.fetcher)
         chosen = [p.resolve() for p in attachments]
         for path in chosen:
-            if not any(path.is_relative_to(r) for r in self.fetcher.roots):
+            if not any(paths.inside(path, r) for r in self.fetcher.roots):
                 raise PackFailure(f"attachment {path} is outside the project")
         limit_attachments(document.etree_element, document.base_url or base_url,
                           {p.as_uri() for p in chosen}, blocked)
@@ -296,10 +290,3 @@ def _css_messages() -> Iterator[list[str]]:
         yield messages
     finally:
         logger.removeHandler(handler)
-
-
-def _display(path: Path, project_root: Path) -> str:
-    try:
-        return path.relative_to(project_root).as_posix()
-    except ValueError:
-        return str(path)

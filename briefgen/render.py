@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from importlib.resources import files
 from pathlib import Path, PurePath
 from urllib.parse import quote
 
@@ -18,7 +17,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
 from pydantic import BaseModel
 
-from briefgen import __version__, images, markup
+from briefgen import __version__, images, markup, paths
 from briefgen.chart import claims_chart
 from briefgen.claims import (
     CREDIBILITY_WORDS,
@@ -27,10 +26,10 @@ from briefgen.claims import (
     Status,
 )
 from briefgen.errors import BriefgenError, Diagnostic, Location
+from briefgen.model import Audience
 from briefgen.pack import Pack, confined, missing_alt_text
 from briefgen.schema import Reference
 
-PACKAGE_TEMPLATES = Path(str(files("briefgen") / "templates"))
 TLP_COLOURS = {  # FIRST TLP 2.0 / CISA colours, shown on black
     "CLEAR": "#FFFFFF", "GREEN": "#33FF00", "AMBER": "#FFC000", "AMBER+STRICT": "#FFC000",
     "RED": "#FF0033",
@@ -72,7 +71,7 @@ class TemplateFolderLoader(jinja2.FileSystemLoader):
         self.folder = folder
 
     def get_source(self, environment: jinja2.Environment,
-                   template: str) -> tuple[str, str | None, Callable[[], bool] | None]:
+                   template: str) -> tuple[str, str, Callable[[], bool]]:
         pieces = jinja2.loaders.split_template_path(template)  # refuses ".." itself
         path = self.folder
         for piece in pieces:
@@ -82,7 +81,7 @@ class TemplateFolderLoader(jinja2.FileSystemLoader):
                                     f"({path.name}); templates must be plain files")
         if not path.is_file():
             raise jinja2.TemplateNotFound(template)
-        if not path.resolve().is_relative_to(self.folder.resolve()):
+        if not paths.inside(path, self.folder):
             raise SecurityError(f"template '{template}' is outside its templates folder")
         return super().get_source(environment, template)
 
@@ -101,7 +100,7 @@ def environment(layers: list[Path]) -> jinja2.Environment:
                     "replace the link with a copy of the templates"))
         if folder.is_dir():
             loaders.append(TemplateFolderLoader(folder))
-    loaders.append(jinja2.FileSystemLoader(PACKAGE_TEMPLATES))
+    loaders.append(jinja2.FileSystemLoader(paths.TEMPLATES))
     # Sandboxed: an audience template (a shared style pack, say) may read the pack it is given
     # but cannot reach Python internals, call unsafe methods or change the data it renders.
     env = TemplateSandbox(
@@ -203,9 +202,16 @@ class PackRenderer:
                                     image=self.image(text_file)))
 
 
+def stylesheets_for(audience: Audience) -> list[Path]:
+    """base.css (or an audience's replacement), then each layer's style.css in order."""
+    overrides = [p / "templates" / "base.css" for p in reversed(audience.layers)]
+    base = next((p for p in overrides if p.is_file()), paths.TEMPLATES / "base.css")
+    return [base, *(p / "style.css" for p in audience.layers if (p / "style.css").is_file())]
+
+
 def render_html(pack: Pack) -> str:
     if pack.audience.config.require_alt_text and (missing := missing_alt_text(pack)):
-        raise BriefgenError([Diagnostic(Location(*_split(where)), "image without alt text",
+        raise BriefgenError([Diagnostic(where, "image without alt text",
                                         f"audience '{pack.audience.name}' requires alt text "
                                         "for every image: ![what it shows](file.png)")
                              for where in missing])
@@ -263,7 +269,7 @@ def locate_template_error(exc: Exception,
     if where is None:
         return None, None, message
     path = Path(where[0])
-    for base, prefix in ((project_root, ""), (PACKAGE_TEMPLATES.parent, "briefgen/")):
+    for base, prefix in ((project_root, ""), (paths.PACKAGE_ROOT, "briefgen/")):
         if path.is_relative_to(base):
             return f"{prefix}{path.relative_to(base).as_posix()}", where[1], message
     return path.name, where[1], message
@@ -273,8 +279,3 @@ def template_error(exc: Exception, project_root: Path) -> str:
     """`file:line: what went wrong` for an error raised while a template renders."""
     file, line, message = locate_template_error(exc, project_root)
     return f"{file}:{line}: {message}" if file else message
-
-
-def _split(where: str) -> tuple[str, int]:
-    file, _, line = where.rpartition(":")
-    return file, int(line)

@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from briefgen.errors import Collector
+from briefgen.paths import BUILTIN_AUDIENCES
 from briefgen.yamlio import LocDict, LocList
 
 
@@ -86,7 +87,6 @@ class ProjectConfig(Strict):
     revisions: list[Revision] = []
 
 
-BUILTIN_AUDIENCES = ("study-group", "analyst", "large-print", "print-mono")
 
 
 class AudienceConfig(Strict):

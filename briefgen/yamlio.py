@@ -162,11 +162,16 @@ class _Constructor(yaml.constructor.SafeConstructor):
         return result
 
 
-_Constructor.add_constructor("tag:yaml.org,2002:map", _Constructor.construct_mapping)
-_Constructor.add_constructor("tag:yaml.org,2002:seq", _Constructor.construct_sequence)
-_Constructor.add_constructor("tag:yaml.org,2002:str", _Constructor.construct_yaml_str)
+# PyYAML's stubs type add_constructor for its own loader classes only.
+_Constructor.add_constructor("tag:yaml.org,2002:map",  # type: ignore[type-var]
+                             _Constructor.construct_mapping)
+_Constructor.add_constructor("tag:yaml.org,2002:seq",  # type: ignore[type-var]
+                             _Constructor.construct_sequence)
+_Constructor.add_constructor("tag:yaml.org,2002:str",  # type: ignore[type-var]
+                             _Constructor.construct_yaml_str)
 for _tag in _REFUSED_TAGS:
-    _Constructor.add_constructor(f"tag:yaml.org,2002:{_tag}", _Constructor.refuse_tag)
+    _Constructor.add_constructor(f"tag:yaml.org,2002:{_tag}",  # type: ignore[type-var]
+                                 _Constructor.refuse_tag)
 
 
 class _PyLoader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
@@ -191,12 +196,13 @@ class _PyLoader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
 
 
 if USE_LIBYAML:
-    class _CLoader(yaml.cyaml.CParser, _Constructor, yaml.resolver.Resolver):
+    class _CLoader(yaml.cyaml.CParser, _Constructor,  # type: ignore[name-defined]
+                   yaml.resolver.Resolver):
         """libyaml's parser and composer; aliases are capped on the composed graph, before
         anything is constructed from it."""
 
         def __init__(self, stream: str, line_offset: int) -> None:
-            yaml.cyaml.CParser.__init__(self, stream)
+            yaml.cyaml.CParser.__init__(self, stream)  # type: ignore[attr-defined]
             _Constructor.__init__(self)
             yaml.resolver.Resolver.__init__(self)
             self._offset = line_offset
@@ -291,9 +297,9 @@ def load_yaml(text: str, display: str, line_offset: int = 0, *,
                     "character", hint="save the file as UTF-8") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 + line_offset if mark else None
+        at = mark.line + 1 + line_offset if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
-        raise error(display, f"invalid YAML: {problem}", line=line, hint=_hint(problem)) from None
+        raise error(display, f"invalid YAML: {problem}", line=at, hint=_hint(problem)) from None
     except yaml.YAMLError as exc:
         raise error(display, f"invalid YAML: {exc}", line=None) from None
     except RecursionError:

@@ -23,16 +23,10 @@ if [ "$need_system" = 1 ]; then
   fi
 fi
 
-# Headless Chromium for the live-preview browser test (tests/test_serve.py); optional: that
-# test is skipped without /usr/bin/chromium. Playwright drives it; never `playwright install`.
-if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  echo "setup: installing chromium with apt-get (browser test)" >&2
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
-    || echo "setup: could not install chromium; the browser test will be skipped" >&2
-fi
-
 if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
-"$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q -e ".[test]"
+# Quiet: only errors. (pip's own notices would bury the build's first lines.)
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_WARN_SCRIPT_LOCATION=1
+"$VENV/bin/python" -m pip install -q -q --upgrade pip
+"$VENV/bin/python" -m pip install -q -q -e ".[test]"

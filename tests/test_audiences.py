@@ -8,10 +8,10 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from briefgen.build import build
+from briefgen.build import BuildOptions, build
 from briefgen.chart import claims_chart, counts
 from briefgen.claims import grade
-from briefgen.sources import load_project
+from briefgen.loading import load_project
 
 REPO = Path(__file__).parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "basic"
@@ -51,7 +51,7 @@ def four(tmp_path_factory) -> Path:
         "one in the sample briefing, which names the records the area was checked against "
         "and the topics it covers, so that the cover has to hold five or six lines of it "
         "at the largest type size any shipped audience uses for it."))
-    results = build(load_project(root), root / "output", areas=["alpha"], jobs=2)
+    results = build(load_project(root), root / "output", BuildOptions(areas=["alpha"], jobs=2))
     assert [r.status for r in results] == ["built"] * 4, [r.message for r in results]
     return root
 
@@ -186,7 +186,8 @@ def test_missing_alt_text_fails_large_print_only(tmp_path):
     note.write_text(note.read_text() + "\n![](pic.png \"A caption\")\n")
     project = load_project(root)
     assert any(w.code == "missing-alt-text" for w in project.warnings)
-    results = {(r.audience, r.area): r for r in build(project, root / "output", jobs=1)}
+    results = {(r.audience, r.area): r for r in build(project, root / "output", BuildOptions(
+        jobs=1))}
     failed = results[("large-print", "beta")]
     assert failed.status == "failed"
     assert "sources/beta/10-only.md:12" in failed.message and "alt text" in failed.message
@@ -200,7 +201,8 @@ def test_figures_get_captions(tmp_path):
     (root / "sources/beta/pic.png").write_bytes((REPO / "tests/fixtures/pixel.png").read_bytes())
     note = root / "sources/beta/10-only.md"
     note.write_text(note.read_text() + "\n![A red square](pic.png \"Figure 1: a test image\")\n")
-    build(load_project(root), root / "output", areas=["beta"], audiences=["study-group"])
+    build(load_project(root), root / "output", BuildOptions(
+        areas=["beta"], audiences=["study-group"]))
     reader = pypdf.PdfReader(root / "output/study-group/beta.pdf")
     text = "".join(p.extract_text() for p in reader.pages)
     assert "Figure 1: a test image" in text
@@ -215,7 +217,8 @@ def test_audience_may_override_a_template(tmp_path):
     (override / "cover.html.j2").write_text(
         '<section class="cover" id="cover"><h1>OVERRIDDEN COVER {{ area.title }}</h1>'
         "</section>\n")
-    build(load_project(root), root / "output", areas=["beta"], audiences=["study-group"])
+    build(load_project(root), root / "output", BuildOptions(
+        areas=["beta"], audiences=["study-group"]))
     first = pypdf.PdfReader(root / "output/study-group/beta.pdf").pages[0].extract_text()
     assert "OVERRIDDEN COVER Beta area" in first
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from briefgen.build import build
-from briefgen.sources import load_project
+from briefgen.build import BuildOptions, build
+from briefgen.loading import load_project
 
 FIXTURE = Path(__file__).parent / "fixtures" / "basic"
 
@@ -27,7 +27,7 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def built(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("e2e") / "basic"
     shutil.copytree(FIXTURE, root)
-    results = build(load_project(root), root / "output", jobs=2)
+    results = build(load_project(root), root / "output", BuildOptions(jobs=2))
     assert {(r.audience, r.area, r.status) for r in results} == {
         ("study-group", "alpha", "built"), ("study-group", "beta", "built"),
         ("restricted", "alpha", "built"), ("restricted", "beta", "built")}
@@ -157,10 +157,10 @@ def test_manifest_and_noop_rebuild_skips_weasyprint(built):
 def test_editing_one_note_rebuilds_only_its_packs(tmp_path):
     root = tmp_path / "p"
     shutil.copytree(FIXTURE, root)
-    build(load_project(root), root / "output", audiences=["study-group"])
+    build(load_project(root), root / "output", BuildOptions(audiences=["study-group"]))
     note = root / "sources/beta/10-only.md"
     note.write_text(note.read_text().replace("Beta fact.", "Beta fact, edited."))
-    results = build(load_project(root), root / "output", audiences=["study-group"])
+    results = build(load_project(root), root / "output", BuildOptions(audiences=["study-group"]))
     assert {r.area: r.status for r in results} == {"alpha": "unchanged", "beta": "built"}
 
 
@@ -168,7 +168,7 @@ def test_failed_pack_leaves_previous_pdf_intact_and_others_build(tmp_path, monke
     root = tmp_path / "p"
     shutil.copytree(FIXTURE, root)
     out = root / "output"
-    build(load_project(root), out, audiences=["study-group"])
+    build(load_project(root), out, BuildOptions(audiences=["study-group"]))
     good = (out / "study-group/beta.pdf").read_bytes()
     note = root / "sources/beta/10-only.md"
     note.write_text(note.read_text() + "\nchanged\n")
@@ -186,7 +186,8 @@ def test_failed_pack_leaves_previous_pdf_intact_and_others_build(tmp_path, monke
 
     monkeypatch.setattr(pdf.Renderer, "pdf", flaky)
     # in_process: the patch must reach the renderer (worker processes would not see it).
-    results = build(load_project(root), out, audiences=["study-group"], in_process=True)
+    results = build(load_project(root), out, BuildOptions(
+        audiences=["study-group"], in_process=True))
     status = {r.area: r for r in results}
     assert status["beta"].status == "failed" and "simulated" in status["beta"].message
     assert status["alpha"].status == "built"
@@ -311,14 +312,39 @@ def test_the_biggest_pack_is_handed_to_a_worker_first(tmp_path, monkeypatch):
     note = root / "sources/beta/10-only.md"  # beta sorts last; make it the biggest pack
     note.write_text(note.read_text() + "\n\n" + "A longer paragraph of text. " * 400 + "\n")
     handed: list[str] = []
-    real_run = build_module._WorkerPool.run
+    real_run = build_module.WorkerPool.run
 
     def spy(self, jobs, finish):
         handed.extend(job.area for job in jobs)
         return real_run(self, jobs, finish)
 
-    monkeypatch.setattr(build_module._WorkerPool, "run", spy)
-    results = build(load_project(root), root / "output", audiences=["study-group"], jobs=2)
+    monkeypatch.setattr(build_module.WorkerPool, "run", spy)
+    results = build(load_project(root), root / "output", BuildOptions(
+        audiences=["study-group"], jobs=2))
     assert handed == ["beta", "alpha"]
     assert [r.area for r in results] == ["alpha", "beta"]
     assert {r.status for r in results} == {"built"}
+
+
+def test_workers_stay_warm_and_are_replaced_when_they_grow(tmp_path, monkeypatch):
+    """A worker renders pack after pack (WeasyPrint imported once) and is replaced only when
+    its resident memory after a pack is over the recycling mark."""
+    from briefgen.build import workers
+
+    root = tmp_path / "p"
+    shutil.copytree(FIXTURE, root)
+    started: list[int] = []
+    real_start = workers.WorkerPool._start
+
+    def spy(self):
+        started.append(1)
+        return real_start(self)
+
+    monkeypatch.setattr(workers.WorkerPool, "_start", spy)
+    options = BuildOptions(jobs=1, memory_limit_mb=None, force=True)
+    results = build(load_project(root), root / "output", options)
+    assert [r.status for r in results] == ["built"] * 4 and len(started) == 1
+    started.clear()
+    monkeypatch.setattr(workers, "RECYCLE_UNLIMITED_MB", 1)   # every worker is "too big"
+    results = build(load_project(root), root / "output", options)
+    assert [r.status for r in results] == ["built"] * 4 and len(started) == 4

@@ -21,14 +21,13 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from hostile_helpers import haystack
 
-from briefgen.build import build
+from briefgen.build import BuildOptions, build
 from briefgen.errors import BriefgenError
-from briefgen.sources import load_project
+from briefgen.loading import load_project
 
 FIXTURE = Path(__file__).parent / "fixtures" / "basic"
-sys.path.insert(0, str(Path(__file__).parent))
-from test_hostile import haystack  # noqa: E402
 
 CANARIES = ("CANARY-REDREF-4471", "canary-redref.example", "CANARY-LOCATOR-5582",
             "CANARY-EVNOTE-6693", "CANARY-REDCLAIM-7304", "CANARY-REDBODY-8815",
@@ -83,7 +82,7 @@ CANARY-REDBODY-8815 restricted text [@red-source]. [[RED-01]]
 @pytest.fixture(scope="module")
 def canary(tmp_path_factory) -> Path:
     root = make_canary_project(tmp_path_factory.mktemp("handling") / "p")
-    results = build(load_project(root), root / "output", jobs=2)
+    results = build(load_project(root), root / "output", BuildOptions(jobs=2))
     assert {r.status for r in results} == {"built"}, [r.message for r in results]
     return root
 
@@ -170,7 +169,7 @@ def test_diff_applies_the_same_clearance_to_both_editions(canary, tmp_path):
 
 
 def test_preview_of_a_clear_audience_holds_no_canary(canary):
-    from briefgen.serve import Preview
+    from briefgen.serve.pages import Preview
 
     preview = Preview(canary)            # the default audience: study-group, CLEAR
     preview.refresh()

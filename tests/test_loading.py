@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from briefgen.errors import BriefgenError
-from briefgen.sources import load_project
+from briefgen.loading import load_project
 from briefgen.yamlio import LocDict, LocList
 
 

@@ -24,7 +24,8 @@ import pypdf
 import pytest
 
 from briefgen import build as build_module
-from briefgen.sources import load_project
+from briefgen.build import BuildOptions
+from briefgen.loading import load_project
 
 FIXTURE = Path(__file__).parent / "fixtures" / "basic"
 AS_OF = dt.date(2025, 3, 1)  # tests/fixtures/basic/briefgen.yaml
@@ -142,7 +143,7 @@ def test_the_garbage_collector_settings_do_not_change_the_pdfs(tmp_path, thresho
                 gc.disable()
             else:
                 gc.set_threshold(*setting)
-            build_module.build(project, tmp_path / name, force=True, in_process=True)
+            build_module.build(project, tmp_path / name, BuildOptions(force=True, in_process=True))
             outputs[name] = pdf_bytes(tmp_path / name)
     finally:
         gc.set_threshold(*saved)

@@ -26,25 +26,13 @@ from pathlib import Path
 import pytest
 
 from briefgen.errors import Diagnostic, Location
-from briefgen.serve import overlay
+from briefgen.serve.pages import overlay
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]
 URL = re.compile(r"(http://127\.0\.0\.1:(\d+)/)")
-
-
-def _serve_command() -> list[str]:
-    """`python -m briefgen serve` once cli.py offers the command; the module's own entry before."""
-    from briefgen import cli
-
-    try:
-        with contextlib.redirect_stderr(io.StringIO()):
-            cli._parser().parse_args(["serve", "--port", "0"])
-    except SystemExit:
-        return [sys.executable, "-m", "briefgen.serve"]
-    return [sys.executable, "-m", "briefgen", "serve"]
 
 
 class Server:
@@ -54,12 +42,13 @@ class Server:
         self.stdout: list[str] = []
         self.stderr: list[str] = []
         self.proc = subprocess.Popen(
-            [*_serve_command(), "-C", str(project), "--port", "0", *options], cwd=project,
+            [sys.executable, "-m", "briefgen", "serve", "-C", str(project), "--port", "0",
+             *options], cwd=project,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for stream, sink in ((self.proc.stdout, self.stdout), (self.proc.stderr, self.stderr)):
             threading.Thread(target=self._pump, args=(stream, sink), daemon=True).start()
         try:
-            match = URL.search(self.wait_for(URL.pattern, timeout=30))
+            match = URL.search(self.wait_for(URL.pattern, timeout=120))
         except BaseException:
             self.stop()
             raise
@@ -71,7 +60,7 @@ class Server:
         for line in stream:
             sink.append(line)
 
-    def wait_for(self, pattern: str, timeout: float = 20, start: int = 0) -> str:
+    def wait_for(self, pattern: str, timeout: float = 60, start: int = 0) -> str:
         """The first stdout line from index `start` on matching `pattern`."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -87,7 +76,7 @@ class Server:
 
     def get(self, path: str, host: str | None = None) -> tuple[int, bytes, dict[str, str]]:
         """A raw GET: the path is sent exactly as given (no client-side normalisation)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
             headers = {"Host": host} if host else {}
             conn.request("GET", path, headers=headers)
@@ -97,7 +86,7 @@ class Server:
             conn.close()
 
     def status(self) -> dict:
-        with urllib.request.urlopen(self.url + "_briefgen/status.json", timeout=10) as response:
+        with urllib.request.urlopen(self.url + "_briefgen/status.json", timeout=60) as response:
             return json.load(response)
 
     def stop(self) -> int:
@@ -105,7 +94,7 @@ class Server:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
             try:
-                self.proc.wait(timeout=10)
+                self.proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
@@ -230,7 +219,7 @@ def test_starts_with_a_broken_project_and_recovers(serve, basic_project):
     assert b'id="briefgen-errors"' in body and b"sources/alpha/10-facts.md:4" in body
     before = server.status()["generation"]
     note.write_text(good)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while server.status()["generation"] == before and time.monotonic() < deadline:
         time.sleep(0.1)
     assert server.status()["ok"] is True
@@ -289,13 +278,13 @@ def test_preview_reloads_itself_in_chromium(serve, basic_project, tmp_path):
             page.evaluate("window.briefgenMarker = 1")
             note.write_text(good.replace("Audits found compliance.",
                                          "Audits found LIVE-EDIT-4711 compliance."))
-            expect(notes).to_contain_text("LIVE-EDIT-4711", timeout=10_000)
+            expect(notes).to_contain_text("LIVE-EDIT-4711", timeout=30_000)
             assert page.evaluate("window.briefgenMarker === undefined")
 
             # Broken YAML: the overlay names file:line; the last good text stays behind it.
             note.write_text(good.replace("order: 10", "order: [10"))
             overlay_box = page.locator("#briefgen-errors")
-            expect(overlay_box).to_be_visible(timeout=10_000)
+            expect(overlay_box).to_be_visible(timeout=30_000)
             expect(overlay_box).to_contain_text("sources/alpha/10-facts.md:4")
             expect(overlay_box).to_contain_text("invalid YAML")
             page.screenshot(path=str(tmp_path / "overlay.png"))
@@ -303,7 +292,7 @@ def test_preview_reloads_itself_in_chromium(serve, basic_project, tmp_path):
             # Fixed: the overlay goes, the page shows the fixed text.
             note.write_text(good.replace("Audits found compliance.",
                                          "Audits found FIXED-9922 compliance."))
-            expect(notes).to_contain_text("FIXED-9922", timeout=10_000)
+            expect(notes).to_contain_text("FIXED-9922", timeout=30_000)
             expect(overlay_box).to_have_count(0)
         finally:
             browser.close()
@@ -314,7 +303,7 @@ def test_preview_reloads_itself_in_chromium(serve, basic_project, tmp_path):
     ("<p>{{ pack.project.root.read_text() }}</p>", "cover.html.j2:2", "is unsafe"),
 ])
 def test_preview_names_the_template_file_and_line(basic_project, body, where, expected):
-    from briefgen.serve import Preview
+    from briefgen.serve.pages import Preview
 
     templates = basic_project / "styles" / "study-group" / "templates"
     templates.mkdir(parents=True, exist_ok=True)
@@ -341,8 +330,8 @@ def test_preview_of_a_cleared_audience_and_only_that_one(serve):
 def test_watcher_skips_pipes_and_reads_large_files_by_metadata(basic_project, monkeypatch):
     """A FIFO in sources/ must not hang the watcher; a huge file is not read whole; a styles
     link out of the project is not followed."""
-    from briefgen import serve as serve_module
-    from briefgen.serve import Preview
+    from briefgen.serve import watch as serve_module
+    from briefgen.serve.pages import Preview
 
     os.mkfifo(basic_project / "sources" / "alpha" / "pipe.md")
     big = basic_project / "sources" / "alpha" / "big.bin"
@@ -363,6 +352,6 @@ def test_watcher_skips_pipes_and_reads_large_files_by_metadata(basic_project, mo
     names = {p.name for p in read}
     assert "pipe.md" not in names and "big.bin" not in names and "secret.css" not in names
     assert "10-facts.md" in names
-    stats, _ = preview._stat_all()
+    stats, _ = preview.watcher._stat_all()
     assert "sources/alpha/big.bin" in stats and "sources/alpha/pipe.md" not in stats
     assert not any("secret.css" in name for name in stats)

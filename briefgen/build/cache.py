@@ -1,0 +1,155 @@
+"""What a build remembers: each pack's input hash, and the manifest of what it wrote.
+
+A pack is rebuilt only when its input hash changes: the files it reads (project config,
+bibliography, its area folder and the images its notes show, its audience folder), briefgen's
+templates and fonts, and the versions of briefgen and the libraries that shape the PDF.
+Hashing reads bytes only, so a no-op build never imports WeasyPrint. The hash also seeds the
+PDF identifier, so the same inputs give byte-identical PDFs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+from briefgen import __version__, paths
+from briefgen.build.output import atomic_write
+from briefgen.build.results import PackResult, PackStatus
+from briefgen.model import Area, Audience, Project
+
+MANIFEST = "manifest.json"
+
+
+@cache
+def _versions() -> str:
+    found = [f"briefgen={__version__}"]
+    for dist in ("weasyprint", "pydyf", "jinja2", "markdown", "nh3"):
+        try:
+            found.append(f"{dist}={metadata.version(dist)}")
+        except metadata.PackageNotFoundError:  # pragma: no cover
+            found.append(f"{dist}=missing")
+    return ";".join(found)
+
+
+def _tree_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def image_files(project: Project, area: Area) -> list[Path]:
+    """Every image file the area's texts show, wherever in the project it lives."""
+    from briefgen.images import locate
+    from briefgen.markup import find_images
+
+    found = {locate(project.root, display, image.src).path
+             for display, text, _ in area.texts() for image in find_images(text)}
+    return sorted(p for p in found if p is not None)
+
+
+def input_hash(project: Project, area: Area, audience: Audience) -> str:
+    """Everything a pack reads: config, bibliography, its area folder and the images its
+    notes show, its audience's folders, briefgen's templates and fonts, library versions."""
+    digest = hashlib.sha256(_versions().encode())
+    root = project.root
+    files = [root / "briefgen.yaml", root / "sources" / "references.yaml"]
+    files += _tree_files(root / "sources" / area.slug)
+    files += [p for p in image_files(project, area) if p not in files]
+    for layer in audience.layers:
+        files += _tree_files(layer)
+    roots = [root, paths.PACKAGE_ROOT]
+    for path in files:
+        # Paths relative to the project or the package, so the same project checked out in
+        # another folder hashes the same (the hash seeds the PDF identifier).
+        digest.update(_portable(path, roots).encode() + b"\0")
+        digest.update(_file_digest(path, roots))
+    digest.update(_package_bytes(root))
+    digest.update(f"{area.slug}\0{audience.name}".encode())
+    return digest.hexdigest()
+
+
+@cache
+def _package_bytes(root: Path) -> bytes:
+    """What briefgen's templates and fonts feed into each pack's hash: the same bytes as if
+    each file were hashed in turn, but read once per process (they do not change while a
+    build runs), so the hashes, and the PDFs they seed, stay as they were."""
+    roots = [root, paths.PACKAGE_ROOT]
+    return b"".join(_portable(path, roots).encode() + b"\0" + _file_digest(path, roots)
+                    for path in _tree_files(paths.TEMPLATES) + _tree_files(paths.FONTS))
+
+
+def _portable(path: Path, bases: list[Path]) -> str:
+    for index, base in enumerate(bases):
+        if path.is_relative_to(base):
+            return f"{index}:{path.relative_to(base).as_posix()}"
+    return path.as_posix()
+
+
+def _file_digest(path: Path, roots: list[Path]) -> bytes:
+    """A file's content hash, streamed; a link out of the project is hashed by name only."""
+    try:
+        if not any(paths.inside(path, r) for r in roots):
+            return b"outside:" + str(path.resolve()).encode()
+        if not path.is_file():
+            return b"-"
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").digest()
+    except (OSError, RuntimeError) as exc:
+        return f"unreadable:{exc}".encode()
+
+
+def escaping_files(project_root: Path, folder: Path) -> list[str]:
+    """Files under `folder` that resolve outside the project (symlinks), as project paths.
+
+    An audience folder holds templates that are read as Jinja source and stylesheets: a link
+    from there to a file outside the project must not be rendered into a pack.
+    """
+    if not folder.is_dir():
+        return []
+    return [paths.shown(path, project_root) for path in sorted(folder.rglob("*"))
+            if not paths.inside(path, project_root)]
+
+
+def read_manifest(out_dir: Path) -> dict[str, dict]:
+    try:
+        data = json.loads((out_dir / MANIFEST).read_text("utf-8"))
+        return {f"{p['audience']}/{p['area']}": p for p in data.get("packs", [])}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def write_manifest(out_dir: Path, previous: dict[str, dict], results: list[PackResult]) -> None:
+    entries = dict(previous)
+    for r in results:
+        key = f"{r.audience}/{r.area}"
+        if r.status in (PackStatus.BUILT, PackStatus.UNCHANGED):
+            entries[key] = {"audience": r.audience, "area": r.area,
+                            "pdf": f"{r.audience}/{r.area}.pdf", "pages": r.pages,
+                            "input_hash": r.input_hash, "sha256": r.sha256}
+        elif r.status is PackStatus.WITHHELD:
+            entries.pop(key, None)
+    packs = [entries[k] for k in sorted(entries)]
+    atomic_write(out_dir / MANIFEST, (json.dumps(
+        {"generator": f"briefgen {__version__}", "packs": packs}, indent=2) + "\n").encode())
+
+
+def remove_output(path: Path, recorded: dict | None) -> bool:
+    """Delete a pack briefgen wrote, and only that: the manifest must list it with the hash of
+    the file that is there, and a link is never followed or removed. True if deleted."""
+    if recorded is None or path.is_symlink() or not path.is_file():
+        return False
+    if not recorded.get("sha256") or recorded["sha256"] != sha256_of(path):
+        return False
+    path.unlink(missing_ok=True)
+    return True
+
+
+def sha256_of(path: Path) -> str:
+    try:
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return ""

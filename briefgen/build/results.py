@@ -1,0 +1,67 @@
+"""What a build reports for each pack: a typed status and located diagnostics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from briefgen.errors import Diagnostic, Location
+from briefgen.pack import Pack, Withheld
+
+
+class PackStatus(StrEnum):
+    BUILT = "built"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+    WITHHELD = "withheld"     # the whole area is above the audience's clearance
+
+
+@dataclass
+class Job:
+    """One pack to render: its confined pack and where and how to write it."""
+
+    area: str
+    audience: str
+    output: Path
+    input_hash: str
+    pack: Pack
+    stylesheets: list[Path] = field(default_factory=list)
+    variant: str | None = None
+    tags: bool = False
+    withheld: list[Withheld] = field(default_factory=list)
+
+
+@dataclass
+class PackResult:
+    area: str
+    audience: str
+    status: PackStatus
+    output: str = ""
+    pages: int = 0
+    seconds: float = 0.0
+    sha256: str = ""
+    input_hash: str = ""
+    diagnostics: list[Diagnostic] = field(default_factory=list)  # why it failed; warnings
+    withheld: list[Withheld] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)   # resources the fetcher refused
+
+    @property
+    def problems(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+    @property
+    def message(self) -> str:
+        """The problems in one line, each with its file and line where it has one."""
+        return "; ".join(f"{d.location}: {d.message}" if d.location.file else d.message
+                         for d in self.problems)
+
+    def fail(self, message: str, file: str = "", line: int | None = None,
+             hint: str = "") -> PackResult:
+        self.status = PackStatus.FAILED
+        self.diagnostics.append(Diagnostic(Location(file, line), message, hint))
+        return self

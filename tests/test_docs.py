@@ -1,0 +1,31 @@
+"""The documentation a style author relies on stays true to the code."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+from pathlib import Path
+
+from briefgen import render
+
+DOCS = Path(__file__).parent.parent / "docs"
+
+
+def test_every_template_variable_is_documented():
+    tree = ast.parse(inspect.getsource(render.render_html))
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)
+             and isinstance(node.func, ast.Attribute) and node.func.attr == "render"
+             and getattr(node.func.value, "id", "") == "template"]
+    (call,) = calls
+    passed = {keyword.arg for keyword in call.keywords}
+    documented = set(re.findall(r"^\| `(\w+)(?:\(text\))?` \|", (DOCS / "templates.md")
+                                .read_text(), re.M))
+    assert passed - documented == set(), "document these in docs/templates.md"
+    assert documented - passed == set(), "docs/templates.md lists variables that do not exist"
+
+
+def test_every_package_template_is_documented():
+    names = {p.name for p in (Path(render.__file__).parent / "templates").iterdir()}
+    text = (DOCS / "templates.md").read_text()
+    assert {n for n in names if f"`{n}`" not in text} == set()
