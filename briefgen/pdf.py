@@ -196,6 +196,9 @@ class Renderer:
         import weasyprint
         from weasyprint.text.fonts import FontConfiguration
 
+        from briefgen.layout import resolve_page_references_early
+
+        resolve_page_references_early()
         self.weasyprint = weasyprint
         self.font_config = FontConfiguration()
         # One fetcher for the HTML and every stylesheet; its roots and blocked list are set
