@@ -89,8 +89,8 @@ def resolve_page_references_early() -> bool:
         self.briefgen_page_refs = refs
 
     def cache_target_page_counters(self: Any, anchor_name: str,  # noqa: ANN401
-                                   page_counter_values: Any, page_maker_index: int,
-                                   page_maker: Any) -> None:
+                                   page_counter_values: dict[str, list[int]],
+                                   page_maker_index: int, page_maker: list[Any]) -> None:
         item = self.target_lookup_items.get(anchor_name)
         before = item.cached_page_counter_values.get("page") if item else None
         cache_target(self, anchor_name, page_counter_values, page_maker_index, page_maker)
