@@ -142,20 +142,33 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         if args.command == "init":
             return cmd_init(args)
-        from briefgen.loading import find_root, load_project
+        from briefgen.paths import find_root
 
         if args.command == "diff":
             return cmd_diff(args)
         root = find_root(args.project or Path.cwd())
+        fingerprint = None
+        if args.command == "build":
+            from briefgen.fingerprint import project_fingerprint
+
+            if args.jobs < 1:
+                return _usage("--jobs must be 1 or more")
+            if args.timeout is not None and not args.timeout >= 0:
+                return _usage("--timeout must be a number of seconds (0: no limit)")
+            fingerprint = project_fingerprint(root)   # before loading: what this build reads
+            if not args.force and _unchanged(args, root):
+                return EXIT_OK
         if args.command == "serve":
             from briefgen import serve
 
             return serve.run(args, root)
         if args.command == "check":
             return cmd_check(args, root)
+        from briefgen.loading import load_project
+
         project = load_project(root)
         if args.command == "build":
-            return cmd_build(args, project)
+            return cmd_build(args, project, fingerprint)
         return cmd_claims(args, project)
     except BriefgenError as exc:
         _print_diagnostics(exc.diagnostics)
@@ -197,20 +210,39 @@ def cmd_check(args: argparse.Namespace, root: Path) -> int:
     return EXIT_PROBLEMS if failed else EXIT_OK
 
 
-def cmd_build(args: argparse.Namespace, project: Project) -> int:
-    from briefgen.build import BuildOptions, build
+def _unchanged(args: argparse.Namespace, root: Path) -> bool:
+    """A no-op build without loading the project (briefgen.fingerprint), reported as the full
+    build would report it; False when anything may have changed."""
+    from briefgen.fingerprint import unchanged_since_last_build
+    from briefgen.paths import output_folder
 
-    if args.jobs < 1:
-        return _usage("--jobs must be 1 or more")
-    if args.timeout is not None and not args.timeout >= 0:
-        return _usage("--timeout must be a number of seconds (0: no limit)")
-    from briefgen.build import DEFAULT_TIMEOUT
+    out = output_folder(root, args.out)
+    record = unchanged_since_last_build(root, out, args.area or [], args.audience or [])
+    if record is None:
+        return False
+    if not args.quiet:
+        for warning in record["warnings"]:
+            print(warning, file=sys.stderr)
+        for pack in record["packs"] if args.verbose else ():
+            print(f"{pack['status'] if pack['status'] == 'withheld' else 'unchanged':<9} "
+                  f"{pack['audience']}/{pack['area']}.pdf")
+            for item in pack["withheld"]:
+                print(f"          withheld {item['what']} {item['name']} "
+                      f"(TLP:{item['handling']}) from {pack['audience']}")
+        counts = {"unchanged": sum(p["status"] != "withheld" for p in record["packs"]),
+                  "withheld": sum(p["status"] == "withheld" for p in record["packs"])}
+        print(", ".join(f"{n} {s}" for s, n in counts.items() if n) + f" -> {out}")
+    return True
+
+
+def cmd_build(args: argparse.Namespace, project: Project, fingerprint: str | None) -> int:
+    from briefgen.build import DEFAULT_TIMEOUT, BuildOptions, build
 
     timeout = DEFAULT_TIMEOUT if args.timeout is None else (args.timeout or None)
     if not args.quiet:
         for warning in project.warnings:
             print(warning.format(), file=sys.stderr)
-    from briefgen.build import output_folder
+    from briefgen.paths import output_folder
 
     out = output_folder(project.root, args.out)
     areas = args.area or [a.slug for a in project.areas]
@@ -219,7 +251,8 @@ def cmd_build(args: argparse.Namespace, project: Project) -> int:
                        verbose=args.verbose) as reporter:
         results = build(project, out, BuildOptions(
             areas=args.area or (), audiences=args.audience or (), force=args.force,
-            jobs=args.jobs, timeout=timeout), on_result=reporter.result)
+            jobs=args.jobs, timeout=timeout, fingerprint=fingerprint),
+            on_result=reporter.result)
     failed = [r for r in results if r.status == "failed"]
     if not args.quiet or failed:
         counts = {s: sum(r.status == s for r in results)
@@ -342,7 +375,8 @@ def cmd_claims(args: argparse.Namespace, project: Project) -> int:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     from briefgen.ledger import diff, export, export_audience
-    from briefgen.loading import find_root, load_project
+    from briefgen.loading import load_project
+    from briefgen.paths import find_root
 
     def rows(project: Project, clearance: str) -> list[dict]:
         return export(project, export_audience(project, None, clearance)).records

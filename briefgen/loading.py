@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from briefgen import images, paths
-from briefgen.errors import BriefgenError, Collector, Diagnostic, Location, error
+from briefgen.errors import BriefgenError, Collector, Diagnostic, Location
 from briefgen.lint import lint
 from briefgen.markup import find_images, find_markers
 from briefgen.model import CONFIG_FILE, REFERENCES_FILE, Area, Audience, Claim, Note, Project
@@ -38,17 +38,6 @@ from briefgen.yamlio import (
 )
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-
-
-def find_root(start: Path) -> Path:
-    """The project root: `start` or the nearest parent holding briefgen.yaml."""
-    start = start.resolve()
-    for candidate in (start, *start.parents):
-        if (candidate / CONFIG_FILE).is_file():
-            return candidate
-    raise error(start, f"no {CONFIG_FILE} here or in any parent folder",
-                hint="run inside a briefgen project, pass --project DIR, or create one "
-                     "with 'briefgen init DIR'")
 
 
 def load_project(root: Path) -> Project:

@@ -24,9 +24,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
-import markdown
-import nh3
-
 CLAIM_MARKER = re.compile(r"\[\[\s*([A-Za-z0-9][A-Za-z0-9_.-]*)\s*\]\]")
 # The bracket classes exclude "[" (and "<" in a tag) so a scan stops at the next candidate:
 # linear time on hostile text such as "[@a[@a[@a..." (otherwise quadratic).
@@ -189,6 +186,9 @@ def render(body: str, *, claim: ClaimRenderer, cite: CiteRenderer, heading_shift
     def swap_cite(match: re.Match[str]) -> str:
         items = parse_citation(match.group(1))
         return token(cite(items)) if items else match.group(0)
+
+    import markdown  # imported here: loading and a no-op build only scan for markers
+    import nh3
 
     text = CLAIM_MARKER.sub(lambda m: token(claim(m.group(1))), body)
     text = CITATION.sub(swap_cite, text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from briefgen import paths
 from briefgen.errors import Diagnostic, Location
 from briefgen.schema import (
     TLP_ORDER,
@@ -91,3 +92,10 @@ class Project:
     @property
     def claims(self) -> tuple[Claim, ...]:
         return tuple(c for a in self.areas for c in a.claims)
+
+
+def stylesheets_for(audience: Audience) -> list[Path]:
+    """base.css (or an audience's replacement), then each layer's style.css in order."""
+    overrides = [p / "templates" / "base.css" for p in reversed(audience.layers)]
+    base = next((p for p in overrides if p.is_file()), paths.TEMPLATES / "base.css")
+    return [base, *(p / "style.css" for p in audience.layers if (p / "style.css").is_file())]

@@ -7,7 +7,12 @@ before it answers, so a link out of the project is outside however it is spelled
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+from briefgen.errors import error
+
+CONFIG_FILE = "briefgen.yaml"
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 TEMPLATES = PACKAGE_ROOT / "templates"
@@ -36,3 +41,30 @@ def shown(path: Path, base: Path) -> str:
         return path.relative_to(base).as_posix() or "."
     except ValueError:
         return str(path)
+
+
+def find_root(start: Path) -> Path:
+    """The project root: `start` or the nearest parent holding briefgen.yaml."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / CONFIG_FILE).is_file():
+            return candidate
+    raise error(start, f"no {CONFIG_FILE} here or in any parent folder",
+                hint="run inside a briefgen project, pass --project DIR, or create one "
+                     "with 'briefgen init DIR'")
+
+
+def output_folder(project_root: Path, given: Path | None) -> Path:
+    """Where a build writes: the folder given on the command line (`--out`), else the
+    project's `output/`, which must then really be inside the project. A project that makes
+    `output` a link to somewhere else would otherwise have the build write, and delete,
+    files wherever it points."""
+    if given is not None:
+        return given.resolve()
+    folder = project_root.resolve() / "output"
+    if folder.is_symlink() or (folder.exists() and not inside(folder, project_root)):
+        raise error("output", f"output is a link to {os.path.realpath(folder)}; briefgen "
+                    "writes only inside the project unless told otherwise",
+                    hint="remove the link, or name the folder on the command line: "
+                         "briefgen build --out DIR")
+    return folder

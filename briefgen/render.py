@@ -26,7 +26,6 @@ from briefgen.claims import (
     Status,
 )
 from briefgen.errors import BriefgenError, Diagnostic, Location
-from briefgen.model import Audience
 from briefgen.pack import Pack, confined, missing_alt_text
 from briefgen.schema import Reference
 
@@ -200,13 +199,6 @@ class PackRenderer:
         return Markup(markup.render(text, claim=self.claim_marker, cite=self.citation,
                                     heading_shift=heading_shift, link=self.link,
                                     image=self.image(text_file)))
-
-
-def stylesheets_for(audience: Audience) -> list[Path]:
-    """base.css (or an audience's replacement), then each layer's style.css in order."""
-    overrides = [p / "templates" / "base.css" for p in reversed(audience.layers)]
-    base = next((p for p in overrides if p.is_file()), paths.TEMPLATES / "base.css")
-    return [base, *(p / "style.css" for p in audience.layers if (p / "style.css").is_file())]
 
 
 def render_html(pack: Pack) -> str:

@@ -348,3 +348,51 @@ def test_workers_stay_warm_and_are_replaced_when_they_grow(tmp_path, monkeypatch
     monkeypatch.setattr(workers, "RECYCLE_UNLIMITED_MB", 1)   # every worker is "too big"
     results = build(load_project(root), root / "output", options)
     assert [r.status for r in results] == ["built"] * 4 and len(started) == 4
+
+
+NOOP_PROBE = r"""
+import sys
+from briefgen.cli import main
+code = main(sys.argv[1:])
+print("LOADED" if "briefgen.loading" in sys.modules else "NOT-LOADED",
+      "pydantic" in sys.modules, code)   # WeasyPrint never runs here, only in workers
+"""
+
+
+def test_a_noop_build_does_not_load_the_project(tmp_path):
+    """Nothing changed since the last complete build: the build answers from the manifest's
+    fingerprint without reading notes, validating or importing pydantic; any
+    change (even one of the same size), a touched PDF or --force goes the full way."""
+    root = tmp_path / "p"
+    shutil.copytree(FIXTURE, root)
+
+    def probe(*args):
+        proc = subprocess.run([sys.executable, "-c", NOOP_PROBE, "build", *args], cwd=root,
+                              capture_output=True, text=True, timeout=300, check=False)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.strip().splitlines()
+
+    assert probe()[-1] == "LOADED True 0"                 # first build: everything
+    quick = probe("-v")
+    assert quick[-1] == "NOT-LOADED False 0"
+    assert "unchanged study-group/alpha.pdf" in quick
+    assert "          withheld note sources/alpha/30-restricted.md (TLP:AMBER) from " \
+           "study-group" in quick
+    assert quick[-2] == f"4 unchanged -> {root / 'output'}"
+    note = root / "sources" / "beta" / "10-only.md"
+    note.write_text(note.read_text().replace("Beta fact.", "Beta fakt."))   # same size
+    rebuilt = probe()
+    assert rebuilt[-1] == "LOADED True 0" and "2 built, 2 unchanged" in rebuilt[-2]
+    assert probe()[-1] == "NOT-LOADED False 0"
+    pdf = root / "output" / "study-group" / "beta.pdf"
+    pdf.write_bytes(pdf.read_bytes() + b"\n")                    # someone touched a PDF
+    assert probe()[-1] == "LOADED True 0"
+    assert probe("--force")[-1] == "LOADED True 0"
+    # Warnings of the last load are repeated on the quick path too.
+    area = root / "sources" / "beta" / "_area.md"
+    area.write_text(area.read_text() + "\nSee [a file](other.md).\n")
+    slow = subprocess.run([sys.executable, "-m", "briefgen", "build"], cwd=root,
+                          capture_output=True, text=True, timeout=300, check=True)
+    fast = subprocess.run([sys.executable, "-m", "briefgen", "build"], cwd=root,
+                          capture_output=True, text=True, timeout=300, check=True)
+    assert "[broken-link]" in slow.stderr and fast.stderr == slow.stderr

@@ -30,7 +30,8 @@ from briefgen.layout import resolve_page_references_early
 from briefgen.loading import load_project
 from briefgen.pack import assemble
 from briefgen.pdf import Renderer
-from briefgen.render import render_html, stylesheets_for
+from briefgen.model import stylesheets_for
+from briefgen.render import render_html
 root = Path(sys.argv[1])
 project = load_project(root)
 audience = project.audiences["study-group"]

@@ -23,12 +23,7 @@ from briefgen.build.cache import (
     sha256_of,
     write_manifest,
 )
-from briefgen.build.output import (
-    atomic_write,
-    check_writable,
-    output_folder,
-    remove_partial_writes,
-)
+from briefgen.build.output import atomic_write, check_writable, remove_partial_writes
 from briefgen.build.results import Job, PackResult, PackStatus
 from briefgen.build.workers import (
     DEFAULT_MEMORY_LIMIT_MB,
@@ -38,9 +33,9 @@ from briefgen.build.workers import (
     render_job,
 )
 from briefgen.errors import error
-from briefgen.model import Project
+from briefgen.model import Project, stylesheets_for
 from briefgen.pack import assemble, confined
-from briefgen.render import stylesheets_for
+from briefgen.paths import output_folder
 
 __all__ = ["DEFAULT_TIMEOUT", "MANIFEST", "WORKER_GC_THRESHOLD", "BuildOptions", "Job",
            "PackResult", "PackStatus", "atomic_write", "build", "input_hash",
@@ -58,6 +53,9 @@ class BuildOptions:
     timeout: float | None = DEFAULT_TIMEOUT          # seconds per pack
     memory_limit_mb: int | None = DEFAULT_MEMORY_LIMIT_MB  # address space per worker
     in_process: bool = False            # render here, without limits (debugging, tests)
+    # The project's fingerprint taken before it was loaded (briefgen.fingerprint): recorded
+    # with a build that succeeded, it lets the next no-op build skip loading the project.
+    fingerprint: str | None = None
 
 
 def build(project: Project, out_dir: Path, options: BuildOptions = BuildOptions(),
@@ -96,13 +94,32 @@ def build(project: Project, out_dir: Path, options: BuildOptions = BuildOptions(
             sorted(pending, key=_estimated_work, reverse=True),
             lambda job, result: report(_with_withheld(result, job)))
     try:
-        write_manifest(out_dir, manifest, results)
+        write_manifest(out_dir, manifest, results, _last_build(
+            project, options, areas, audiences, out_dir, results))
     except OSError as exc:
         raise error(f"{shown}/{MANIFEST}", f"cannot write the manifest: {exc.strerror or exc}",
                     hint="make the output folder writable and build again") from None
     order = {pair: i for i, pair in enumerate((a, s) for a in audiences for s in areas)}
     results.sort(key=lambda r: order[(r.audience, r.area)])
     return results
+
+
+def _last_build(project: Project, options: BuildOptions, areas: list[str],
+                audiences: list[str], out_dir: Path, results: list[PackResult]) -> dict | None:
+    """What the next no-op build checks instead of loading the project, if this build was
+    complete (see briefgen.fingerprint); None drops any earlier record."""
+    if options.fingerprint is None or any(r.status is PackStatus.FAILED for r in results):
+        return None
+    from dataclasses import asdict
+
+    from briefgen.fingerprint import pdf_stamp
+
+    return {"fingerprint": options.fingerprint, "areas": areas, "audiences": audiences,
+            "warnings": [w.format() for w in project.warnings],
+            "packs": [{"audience": r.audience, "area": r.area, "status": str(r.status),
+                       "pdf": f"{r.audience}/{r.area}.pdf", "pages": r.pages,
+                       "stamp": pdf_stamp(out_dir / r.audience / f"{r.area}.pdf"),
+                       "withheld": [asdict(w) for w in r.withheld]} for r in results]}
 
 
 def _selection(project: Project, options: BuildOptions) -> tuple[list[str], list[str]]:

@@ -12,26 +12,15 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 
 from briefgen import __version__, paths
 from briefgen.build.output import atomic_write
 from briefgen.build.results import PackResult, PackStatus
+from briefgen.fingerprint import versions
 from briefgen.model import Area, Audience, Project
 
 MANIFEST = "manifest.json"
-
-
-@cache
-def _versions() -> str:
-    found = [f"briefgen={__version__}"]
-    for dist in ("weasyprint", "pydyf", "jinja2", "markdown", "nh3"):
-        try:
-            found.append(f"{dist}={metadata.version(dist)}")
-        except metadata.PackageNotFoundError:  # pragma: no cover
-            found.append(f"{dist}=missing")
-    return ";".join(found)
 
 
 def _tree_files(folder: Path) -> list[Path]:
@@ -53,7 +42,7 @@ def image_files(project: Project, area: Area) -> list[Path]:
 def input_hash(project: Project, area: Area, audience: Audience) -> str:
     """Everything a pack reads: config, bibliography, its area folder and the images its
     notes show, its audience's folders, briefgen's templates and fonts, library versions."""
-    digest = hashlib.sha256(_versions().encode())
+    digest = hashlib.sha256(versions().encode())
     root = project.root
     files = [root / "briefgen.yaml", root / "sources" / "references.yaml"]
     files += _tree_files(root / "sources" / area.slug)
@@ -121,7 +110,8 @@ def read_manifest(out_dir: Path) -> dict[str, dict]:
         return {}
 
 
-def write_manifest(out_dir: Path, previous: dict[str, dict], results: list[PackResult]) -> None:
+def write_manifest(out_dir: Path, previous: dict[str, dict], results: list[PackResult],
+                   last_build: dict | None = None) -> None:
     entries = dict(previous)
     for r in results:
         key = f"{r.audience}/{r.area}"
@@ -132,8 +122,10 @@ def write_manifest(out_dir: Path, previous: dict[str, dict], results: list[PackR
         elif r.status is PackStatus.WITHHELD:
             entries.pop(key, None)
     packs = [entries[k] for k in sorted(entries)]
-    atomic_write(out_dir / MANIFEST, (json.dumps(
-        {"generator": f"briefgen {__version__}", "packs": packs}, indent=2) + "\n").encode())
+    data: dict = {"generator": f"briefgen {__version__}", "packs": packs}
+    if last_build is not None:
+        data["last_build"] = last_build
+    atomic_write(out_dir / MANIFEST, (json.dumps(data, indent=2) + "\n").encode())
 
 
 def remove_output(path: Path, recorded: dict | None) -> bool:

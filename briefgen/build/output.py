@@ -12,7 +12,6 @@ import stat
 import tempfile
 from pathlib import Path
 
-from briefgen import paths
 from briefgen.errors import error
 
 
@@ -66,22 +65,6 @@ def remove_partial_writes(path: Path) -> None:
     with contextlib.suppress(OSError):
         for leftover in path.parent.glob(f".{path.name}.*.tmp"):
             leftover.unlink(missing_ok=True)
-
-
-def output_folder(project_root: Path, given: Path | None) -> Path:
-    """Where a build writes: the folder given on the command line (`--out`), else the
-    project's `output/`, which must then really be inside the project. A project that makes
-    `output` a link to somewhere else would otherwise have the build write, and delete,
-    files wherever it points."""
-    if given is not None:
-        return given.resolve()
-    folder = project_root.resolve() / "output"
-    if folder.is_symlink() or (folder.exists() and not paths.inside(folder, project_root)):
-        raise error("output", f"output is a link to {os.path.realpath(folder)}; briefgen "
-                    "writes only inside the project unless told otherwise",
-                    hint="remove the link, or name the folder on the command line: "
-                         "briefgen build --out DIR")
-    return folder
 
 
 def check_writable(out_dir: Path, shown: str) -> None:

@@ -22,11 +22,10 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from briefgen import paths, provenance
+from briefgen import paths
 from briefgen.build.output import atomic_write, remove_partial_writes
 from briefgen.build.results import Job, PackResult, PackStatus
 from briefgen.errors import BriefgenError, Diagnostic, Location
-from briefgen.render import locate_template_error, render_html
 
 DEFAULT_TIMEOUT = 300.0  # seconds per pack (briefgen build --timeout)
 STARTUP_GRACE = 60.0     # a new worker may take this long to import WeasyPrint
@@ -70,6 +69,7 @@ class WorkerState:
 def render_job(job: Job, project_root: Path, state: WorkerState | None = None) -> PackResult:
     """Render one pack to PDF and write it; runs in a worker process (or in-process)."""
     from briefgen.pdf import PackFailure, Renderer
+    from briefgen.render import locate_template_error, render_html
 
     state = state or WorkerState()
     started = time.perf_counter()
@@ -94,6 +94,8 @@ def render_job(job: Job, project_root: Path, state: WorkerState | None = None) -
     try:
         if state.renderer is None:
             state.renderer = Renderer()
+        from briefgen import provenance
+
         embedded = [(a.name, a.data, a.description) for a in provenance.attachments(job.pack)] \
             if job.pack.audience.config.provenance else []
         data, pages, blocked = state.renderer.pdf(
