@@ -78,11 +78,15 @@ def pdf_stamp(path: Path) -> str:
 def unchanged_since_last_build(root: Path, out_dir: Path, areas: list[str],
                                audiences: list[str]) -> dict | None:
     """The last build's record if nothing it read or wrote changed since, and it covered
-    `areas` x `audiences` (empty: everything it built); else None."""
+    `areas` x `audiences` (empty: every area, or every audience, of the project, which the
+    record covers only if that build was not limited to some); else None."""
     try:
         data = json.loads((out_dir / MANIFEST).read_text("utf-8"))
         record = data["last_build"]
         if record["fingerprint"] != project_fingerprint(root):
+            return None
+        if (not areas and not record["all_areas"]) or (
+                not audiences and not record["all_audiences"]):
             return None
         packs = {f"{p['audience']}/{p['area']}": p for p in record["packs"]}
         wanted = [f"{aud}/{area}" for aud in audiences or record["audiences"]

@@ -372,7 +372,11 @@ def test_a_noop_build_does_not_load_the_project(tmp_path):
         assert proc.returncode == 0, proc.stderr
         return proc.stdout.strip().splitlines()
 
-    assert probe()[-1] == "LOADED True 0"                 # first build: everything
+    # A build limited to one audience does not stand for a build of every audience.
+    assert probe("--audience", "study-group")[-1] == "LOADED True 0"
+    assert probe("--audience", "study-group")[-1] == "NOT-LOADED False 0"
+    everything = probe()
+    assert everything[-1] == "LOADED True 0" and "2 built, 2 unchanged" in everything[-2]
     quick = probe("-v")
     assert quick[-1] == "NOT-LOADED False 0"
     assert "unchanged study-group/alpha.pdf" in quick

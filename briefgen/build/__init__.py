@@ -115,6 +115,7 @@ def _last_build(project: Project, options: BuildOptions, areas: list[str],
     from briefgen.fingerprint import pdf_stamp
 
     return {"fingerprint": options.fingerprint, "areas": areas, "audiences": audiences,
+            "all_areas": not options.areas, "all_audiences": not options.audiences,
             "warnings": [w.format() for w in project.warnings],
             "packs": [{"audience": r.audience, "area": r.area, "status": str(r.status),
                        "pdf": f"{r.audience}/{r.area}.pdf", "pages": r.pages,
