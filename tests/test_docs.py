@@ -29,3 +29,13 @@ def test_every_package_template_is_documented():
     names = {p.name for p in (Path(render.__file__).parent / "templates").iterdir()}
     text = (DOCS / "templates.md").read_text()
     assert {n for n in names if f"`{n}`" not in text} == set()
+
+
+def test_every_test_security_md_names_exists():
+    """SECURITY.md backs each guarantee with named tests: they must exist."""
+    root = Path(__file__).parent
+    defined = {(path.name, name) for path in root.glob("test_*.py")
+               for name in re.findall(r"^def (test_\w+)", path.read_text(), re.M)}
+    named = re.findall(r"(test_\w+\.py)::(test_\w+)",
+                       (root.parent / "SECURITY.md").read_text())
+    assert named and [n for n in named if n not in defined] == []
