@@ -248,7 +248,7 @@ def test_cli_claims_json_lists_every_claim_with_status(tmp_path):
 def test_init_scaffolds_a_project_that_builds(tmp_path):
     proc = run_cli("init", "new", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert run_cli("check", cwd=tmp_path / "new").returncode == 0
+    assert run_cli("check", "--strict", cwd=tmp_path / "new").returncode == 0  # no warnings
     proc = run_cli("build", cwd=tmp_path / "new")
     assert proc.returncode == 0, proc.stderr
     for audience in ("study-group", "analyst", "large-print", "print-mono"):
