@@ -104,21 +104,21 @@ def grade(claim: ClaimSpec, references: Mapping[str, Reference],
     contra_groups = _groups([e.ref for e in claim.evidence if e.stance == "contradicts"],
                             references)
 
-    def own(key: str, members: list[str]) -> list[Reference]:
+    def own(members: list[str]) -> list[Reference]:
         """The references that stand for a group of sources counted as one: those the claim
         cites. An original it does not cite lends nothing, whether withheld from this reader
         or only known through the copy that was read."""
         return [references[m] for m in members if m in references]
 
-    def reliability(key: str, members: list[str]) -> str:
-        return min((r.custom.reliability for r in own(key, members)), default="F")
+    def reliability(members: list[str]) -> str:
+        return min((r.custom.reliability for r in own(members)), default="F")
 
     supporting = tuple(support_groups)
     strong = tuple(s for s, m in support_groups.items()
-                   if _at_least(reliability(s, m), t.supporting_reliability))
+                   if _at_least(reliability(m), t.supporting_reliability))
     contradicting = tuple(c for c, m in contra_groups.items()
-                          if _at_least(reliability(c, m), t.contradicting_reliability))
-    best = min((reliability(s, m) for s, m in support_groups.items()), default="F")
+                          if _at_least(reliability(m), t.contradicting_reliability))
+    best = min((reliability(m) for m in support_groups.values()), default="F")
     label = f"{best}{claim.credibility}"
 
     def result(status: Status, reason: str, single: bool = False) -> Grading:
@@ -138,8 +138,7 @@ def grade(claim: ClaimSpec, references: Mapping[str, Reference],
     if claim.credibility <= t.sourced_max_credibility:
         if len(strong) >= t.corroborating_sources:
             return result(Status.SOURCED, f"{len(strong)} independent reliable sources")
-        if len(strong) == 1 and any(r.custom.primary
-                                    for r in own(strong[0], support_groups[strong[0]])):
+        if len(strong) == 1 and any(r.custom.primary for r in own(support_groups[strong[0]])):
             return result(Status.SOURCED, "single primary source", single=True)
     if not claim.evidence:
         return result(Status.UNCORROBORATED, "no evidence recorded")

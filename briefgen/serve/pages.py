@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from briefgen import paths
 from briefgen.errors import BriefgenError, Diagnostic, Location
-from briefgen.model import Project
+from briefgen.model import Project, stylesheets_for
 from briefgen.serve.watch import Watcher
 
 PAGE_WIDTHS = {"A4": "210mm", "A5": "148mm", "B5": "176mm", "letter": "8.5in", "legal": "8.5in"}
@@ -115,7 +115,6 @@ class Preview:
         if cached is not None and cached[0] == state.generation:
             return cached[1]
         from briefgen import images
-        from briefgen.build import stylesheets_for
         from briefgen.markup import find_images
         from briefgen.pack import assemble
 
@@ -196,7 +195,6 @@ class Preview:
         return result
 
     def _page(self, state: State, audience_name: str, area_slug: str) -> tuple[int, bytes]:
-        from briefgen.build import stylesheets_for
         from briefgen.pack import assemble
         from briefgen.render import render_html
 
