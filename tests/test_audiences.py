@@ -45,12 +45,14 @@ def four(tmp_path_factory) -> Path:
         'title: "A fixture briefing with a title long enough to need two lines"\n'
         'subtitle: "And a subtitle long enough to need two lines on the cover page too"'))
     area = root / "sources/alpha/_area.md"
+    summary = ("Fixture area with every status, and a summary as long as the longest one in "
+               "the sample briefing, which names the records the area was checked against "
+               "and the topics it covers, so that the cover has to hold several lines of it "
+               "at the largest type size any shipped audience uses for it. ")
+    longest = max(len(a.meta.summary or "") for a in load_project(REPO).areas)
+    summary = (summary * 3)[: longest + 20].rsplit(" ", 1)[0] + "."
     area.write_text(area.read_text().replace(
-        "summary: Fixture area with every status.",
-        "summary: " + "Fixture area with every status, and a summary as long as the longest "
-        "one in the sample briefing, which names the records the area was checked against "
-        "and the topics it covers, so that the cover has to hold five or six lines of it "
-        "at the largest type size any shipped audience uses for it."))
+        "summary: Fixture area with every status.", "summary: " + summary))
     results = build(load_project(root), root / "output", BuildOptions(areas=["alpha"], jobs=2))
     assert [r.status for r in results] == ["built"] * 4, [r.message for r in results]
     return root
