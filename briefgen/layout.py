@@ -13,10 +13,12 @@ The change: a box whose content is only text, leaders and `target-counter`s of t
 counter (nothing of its own page) is tied to the anchors it points at. When an anchor's page
 becomes known or changes, the box's text is computed at once: before its own first layout
 when it comes later in the document (the caveats, pointing back at claim markers: laid out
-once), or, when its page is already laid out (the contents, pointing forward), that page is
+once), or, when its page is already laid out (a reference pointing forward), that page is
 flagged and laid out once more. Nothing else changes, and the PDF shows the same numbers;
 `tests/test_e2e.py` checks every page number against where its target really is, and
-`benchmarks/layouts.py` counts the layouts.
+`benchmarks/layouts.py` counts the layouts. The contents, the one place whose references
+point forward, are laid out last and moved into place (`FrontMatterLast`, below), so every
+page of a pack is laid out once.
 
 It applies only to the WeasyPrint versions it was written against (`SUPPORTED`); with any
 other, WeasyPrint runs unchanged.
@@ -24,6 +26,7 @@ other, WeasyPrint runs unchanged.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 SUPPORTED = ("70.",)
@@ -107,3 +110,147 @@ def resolve_page_references_early() -> bool:
     TargetCollector.cache_target_page_counters = cache_target_page_counters
     _state["applied"] = True
     return True
+
+
+# -- The contents laid out last -------------------------------------------------------------
+#
+# The change above lays a page out once when its page references point backwards. The
+# contents page points forwards (it comes before what it lists), so WeasyPrint lays it out a
+# second time once its targets are placed. `FrontMatterLast` removes that second layout: the
+# block holding the contents (the "front matter") is moved to the end of the document, where
+# its references point backwards, and its pages are moved back into place after layout. Page
+# counters are set so every page shows the number it has in the final order: the first body
+# page skips the front matter's pages, the front matter's first page follows the cover's.
+#
+# This needs the number of cover pages (c) and front-matter pages (k) before layout. They
+# are guessed (one each, or what the last pack of the same audience in this process had),
+# measured after layout, and the layout is done again with the measured numbers when a guess
+# was wrong. A PDF never depends on a guess, only the time does.
+#
+# It is used only where the order of layout cannot change the result, which is checked before
+# layout: no stylesheet but briefgen's own base.css uses left/right/blank/nth pages, page or
+# element counters, named pages, string-set, running elements or footnotes; the block has a
+# block before and after it, holds no footnote, and both it and the block after it open with
+# an h2 (so running headers read the same in either order). After layout, the block before it
+# and the block itself must end with a forced page break. Otherwise, or when WeasyPrint is
+# not a supported version, the document is laid out in its own order.
+
+FRONT_PAGE = "briefgen-front"
+_MARK = "data-briefgen-front-last"
+_MAX_ITEMS = 60  # a longer contents is several pages: laid out in place (k extra of many)
+_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+_ORDER_SENSITIVE = re.compile(
+    r"@page[^{]*:(left|right|recto|verso|blank|nth)\b"
+    r"|counter-(reset|set|increment)|(?<![\w@-])page\s*:|string-set|running\s*\("
+    r"|float\s*:\s*footnote|footnote-(display|policy)"
+    r"|break-(before|after)\s*:\s*(left|right|recto|verso)"
+    r"|page-break-(before|after)\s*:\s*(left|right)", re.IGNORECASE)
+
+
+def order_sensitive(css_text: str) -> bool:
+    """True if a stylesheet uses something whose result could depend on layout order."""
+    return bool(_ORDER_SENSITIVE.search(_COMMENT.sub("", css_text)))
+
+
+def _elements(parent: Any) -> list[Any]:  # noqa: ANN401
+    return [child for child in parent if isinstance(child.tag, str)]
+
+
+def _opens_with_h2(element: Any) -> bool:  # noqa: ANN401
+    for _ in range(4):
+        if (element.text or "").strip():
+            return False
+        children = _elements(element)
+        if not children:
+            return False
+        element = children[0]
+        if element.tag == "h2":
+            return True
+    return False
+
+
+class FrontMatterLast:
+    """One pack's front matter, moved to the end of its HTML for layout."""
+
+    def __init__(self, body: Any, element: Any, index: int,  # noqa: ANN401
+                 before: Any, after: Any, items: int) -> None:  # noqa: ANN401
+        self.body, self.element, self.index = body, element, index
+        self.before, self.after, self.items = before, after, items
+        self.cover_pages = 1
+        self.front_pages = 1
+
+    @classmethod
+    def plan(cls, root: Any, sensitive_css: bool) -> FrontMatterLast | None:  # noqa: ANN401
+        """Move the front matter of `root` (the parsed HTML) to the end, if it is safe."""
+        if sensitive_css or not _state["applied"]:
+            return None
+        body = root.find("body")
+        if body is None:
+            return None
+        blocks = _elements(body)
+        index = next((i for i, e in enumerate(blocks) if e.get("id") == "contents"
+                      or e.find(".//*[@id='contents']") is not None), None)
+        if index is None:
+            return None
+        element = blocks[index]
+        if not 0 < index < len(blocks) - 1 or (element.tail or "").strip():
+            return None
+        if any("footnote" in (e.get("class") or "") or e.get("style") for e in element.iter()
+               if isinstance(e.tag, str)):
+            return None
+        after = blocks[index + 1]
+        if not (_opens_with_h2(element) and _opens_with_h2(after)):
+            return None
+        items = sum(1 for e in element.iter() if e.tag in ("li", "tr"))
+        if items > _MAX_ITEMS:
+            return None
+        position = list(body).index(element)
+        body.remove(element)
+        element.set(_MARK, "")
+        body.append(element)
+        return cls(body, element, position, blocks[index - 1], after, items)
+
+    def undo(self) -> None:
+        """Put the front matter back where the HTML had it."""
+        self.body.remove(self.element)
+        del self.element.attrib[_MARK]
+        self.body.insert(self.index, self.element)
+
+    def css(self) -> str:
+        c, k = self.cover_pages, self.front_pages
+        return (f"[{_MARK}] {{ break-before: page; page: {FRONT_PAGE}; }}\n"
+                f"@page :nth({c + 1}) {{ counter-increment: page {k + 1}; }}\n"
+                f"@page {FRONT_PAGE}:nth(1 of {FRONT_PAGE}) {{ counter-set: page {c + 1}; }}\n")
+
+    def measure(self, document: Any) -> tuple[int, int] | None:  # noqa: ANN401
+        """(cover pages, front pages) as laid out, or None if the order could matter."""
+        boxes = [page._page_box for page in document.pages]
+        front = [i for i, box in enumerate(boxes) if box.page_type.name == FRONT_PAGE]
+        total, k = len(boxes), len(front)
+        if not k or front != list(range(total - k, total)):
+            return None
+        starts = [i for i, box in enumerate(boxes) if self._block(box, self.after) is not None]
+        if not starts or starts[0] == 0:
+            return None
+        c = starts[0]
+        before = self._block(boxes[c - 1], self.before)
+        moved = self._block(boxes[-1], self.element)
+        if before is None or moved is None:
+            return None
+        if before.style["break_after"] != "page" or moved.style["break_after"] != "page":
+            return None
+        return c, k
+
+    def reorder(self, document: Any) -> Any:  # noqa: ANN401
+        pages = document.pages
+        c, k = self.cover_pages, self.front_pages
+        return document.copy(pages[:c] + pages[-k:] + pages[c:-k])
+
+    @staticmethod
+    def _block(page_box: Any, element: Any) -> Any:  # noqa: ANN401
+        for html in page_box.children[:1]:
+            for body in getattr(html, "children", ()):
+                for child in getattr(body, "children", ()):
+                    if getattr(child, "element", None) is element:
+                        return child
+        return None

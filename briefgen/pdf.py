@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, unquote_to_bytes, urljoin, urlsplit
 
 from briefgen import paths
+from briefgen.layout import FrontMatterLast, order_sensitive
 
 if TYPE_CHECKING:  # pragma: no cover
     from weasyprint.urls import URLFetcherResponse
@@ -204,12 +205,17 @@ class Renderer:
         # One fetcher for the HTML and every stylesheet; its roots and blocked list are set
         # for each pack, so cached stylesheets keep fetching under the current pack's rules.
         self.fetcher = _make_fetcher_class()()
-        self._css_cache: dict[tuple[Path, str, bytes], tuple[Any, list[str], list[str]]] = {}
+        self._css_cache: dict[tuple[Path, str, bytes],
+                              tuple[Any, list[str], list[str], bool]] = {}
+        # (cover pages, front-matter pages) last measured for each set of stylesheets: the
+        # guess for the next pack of that audience (see layout.FrontMatterLast).
+        self._front_guess: dict[tuple[Path, ...], tuple[int, int]] = {}
         # What WeasyPrint ignored in the audience's CSS for the current pack (an unknown
         # property, a bad value), as `file: message at line:column` warnings.
         self.warnings: list[str] = []
 
-    def _css(self, path: Path, project_root: Path) -> Any:  # noqa: ANN401
+    def _css(self, path: Path, project_root: Path) -> tuple[Any, bool]:
+        """The parsed stylesheet, and whether its result could depend on layout order."""
         try:
             url, data, _ = contained_read(path.absolute().as_uri(), self.fetcher.roots)
         except BlockedResource as exc:
@@ -228,15 +234,18 @@ class Renderer:
                                           font_config=self.font_config)
             shown = paths.shown(path, project_root)
             # @import and @font-face are fetched while parsing: remember what was refused so
-            # packs that reuse the parsed sheet report it too.
+            # packs that reuse the parsed sheet report it too. briefgen's own base.css is known
+            # to lay out the same in any order (see layout.FrontMatterLast); others are checked.
+            own = path.resolve() == (paths.TEMPLATES / "base.css").resolve()
             self._css_cache[key] = (css, self.fetcher.blocked[mark:],
-                                    [f"{shown}: {m}" for m in messages])
-        css, refused, ignored = self._css_cache[key]
+                                    [f"{shown}: {m}" for m in messages],
+                                    not own and order_sensitive(text))
+        css, refused, ignored, sensitive = self._css_cache[key]
         for entry in refused:
             if entry not in self.fetcher.blocked:
                 self.fetcher.blocked.append(entry)
         self.warnings += [w for w in ignored if w not in self.warnings]
-        return css
+        return css, sensitive
 
     def pdf(self, html: str, *, project_root: Path, stylesheets: list[Path], identifier: bytes,
             variant: str | None = None, tags: bool = False,
@@ -249,7 +258,9 @@ class Renderer:
         self.fetcher.roots = allowed_roots(project_root)
         self.fetcher.blocked = blocked
         self.warnings = []
-        css = [self._css(p, project_root) for p in stylesheets]
+        parsed = [self._css(p, project_root) for p in stylesheets]
+        css = [sheet for sheet, _ in parsed]
+        sensitive = any(flag for _, flag in parsed)
         base_url = (project_root / "sources").as_uri() + "/"
         document = self.weasyprint.HTML(string=html, base_url=base_url, url_fetcher=self.fetcher)
         chosen = [p.resolve() for p in attachments]
@@ -269,10 +280,34 @@ class Renderer:
                   for name, data, description in embedded]
         if files:
             options["attachments"] = files
-        rendered = document.render(font_config=self.font_config, **options)
+        rendered = self._layout(document, options, tuple(stylesheets), sensitive)
         data = rendered.write_pdf(**options)
         assert isinstance(data, bytes)
         return data, len(rendered.pages), blocked
+
+    def _layout(self, document: Any, options: dict[str, Any],  # noqa: ANN401
+                audience: tuple[Path, ...], sensitive_css: bool) -> Any:  # noqa: ANN401
+        """Lay the document out, the front matter last when that is safe (each page once)."""
+        root = document.etree_element
+        inline = [*("".join(e.itertext()) for e in root.iter("style")),
+                  *(e.get("style") or "" for e in root.iter() if isinstance(e.tag, str))]
+        sensitive_css = sensitive_css or any(order_sensitive(text) for text in inline)
+        plan = FrontMatterLast.plan(root, sensitive_css)
+        if plan is not None:
+            plan.cover_pages, plan.front_pages = self._front_guess.get(audience, (1, 1))
+            for _ in range(3):
+                extra = self.weasyprint.CSS(string=plan.css(), font_config=self.font_config)
+                rendered = document.render(font_config=self.font_config, **{
+                    **options, "stylesheets": [*options["stylesheets"], extra]})
+                found = plan.measure(rendered)
+                if found is None:
+                    break
+                self._front_guess[audience] = found
+                if found == (plan.cover_pages, plan.front_pages):
+                    return plan.reorder(rendered)
+                plan.cover_pages, plan.front_pages = found
+            plan.undo()
+        return document.render(font_config=self.font_config, **options)
 
 
 @contextlib.contextmanager

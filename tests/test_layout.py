@@ -1,24 +1,33 @@
-"""Page references resolved without extra layouts (briefgen/layout.py), checked on real packs.
+"""Each page laid out once (briefgen/layout.py), checked on real packs.
 
-Each check runs in a fresh process: the change is process-wide, and the counts must come from
-a process where it was (or was not) installed from the start.
+Each check runs in a fresh process: the changes are process-wide, and the counts must come
+from a process where they were (or were not) installed from the start. A pack is rendered
+with the change and without it, and the two PDFs must be the same bytes.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pypdf
+import pytest
+
+from briefgen.layout import order_sensitive
+
 FIXTURE = Path(__file__).parent / "fixtures" / "basic"
+REPO = Path(__file__).parent.parent
 
 COUNT = r"""
-import collections, json, sys
+import collections, hashlib, json, sys
 from pathlib import Path
 import weasyprint
 import weasyprint.layout.page as page_module
-if sys.argv[2] == "other-version":
+root, mode, audience_name = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+if mode == "other-version":
     weasyprint.__version__ = "99.0"
 calls = collections.Counter()
 real = page_module.remake_page
@@ -26,39 +35,114 @@ def counting(index, *args):
     calls[index + 1] += 1
     return real(index, *args)
 page_module.remake_page = counting
-from briefgen.layout import resolve_page_references_early
+from briefgen import layout
 from briefgen.loading import load_project
 from briefgen.pack import assemble
 from briefgen.pdf import Renderer
 from briefgen.model import stylesheets_for
 from briefgen.render import render_html
-root = Path(sys.argv[1])
+if mode == "in-order":
+    layout.FrontMatterLast.plan = classmethod(lambda cls, root, sensitive: None)
 project = load_project(root)
-audience = project.audiences["study-group"]
+audience = project.audiences[audience_name]
 area = next(a for a in project.areas if a.slug == "alpha")
 renderer = Renderer()
+sheets = stylesheets_for(audience)
+if mode == "wrong-guess":
+    renderer._front_guess[tuple(sheets)] = (2, 3)
 data, pages, _ = renderer.pdf(render_html(assemble(project, area, audience)),
-                              project_root=root, stylesheets=stylesheets_for(audience),
-                              identifier=b"0" * 16)
-print(json.dumps({"pages": pages, "calls": calls, "applied": resolve_page_references_early()}))
+                              project_root=root, stylesheets=sheets, identifier=b"0" * 16,
+                              variant=audience.config.pdf_variant, tags=audience.config.pdf_tags)
+out = Path(sys.argv[4])
+out.write_bytes(data)
+print(json.dumps({"pages": pages, "calls": calls, "applied": layout._state["applied"],
+                  "guess": {str(k): v for k, v in renderer._front_guess.items()}}))
 """
 
 
-def count(mode: str) -> dict:
-    proc = subprocess.run([sys.executable, "-c", COUNT, str(FIXTURE), mode], check=True,
-                          capture_output=True, text=True, timeout=300)
-    return json.loads(proc.stdout)
+def count(root: Path, mode: str, audience: str, out: Path) -> dict:
+    proc = subprocess.run([sys.executable, "-c", COUNT, str(root), mode, audience, str(out)],
+                          check=False, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout)
+    result["layouts"] = {int(page): n for page, n in result["calls"].items()}
+    result["pdf"] = out.read_bytes()
+    return result
 
 
-def test_every_page_is_laid_out_once_but_the_contents():
-    result = count("supported")
-    assert result["applied"] is True
-    layouts = {int(page): n for page, n in result["calls"].items()}
-    assert layouts.pop(2) == 2        # the contents point forward: laid out again once
-    assert set(layouts.values()) == {1} and len(layouts) == result["pages"] - 1
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """The fixture with the shipped large-print audience too (tagged PDF/UA, other page)."""
+    root = tmp_path_factory.mktemp("layout") / "p"
+    shutil.copytree(FIXTURE, root)
+    shutil.copytree(REPO / "briefgen" / "audiences" / "large-print", root / "styles" /
+                    "large-print")
+    return root
 
 
-def test_other_weasyprint_versions_run_unchanged():
-    result = count("other-version")
+@pytest.mark.parametrize("audience", ["study-group", "large-print"])
+def test_every_page_is_laid_out_once_and_the_pdf_is_unchanged(project, tmp_path, audience):
+    once = count(project, "supported", audience, tmp_path / "once.pdf")
+    assert once["applied"] is True
+    assert set(once["layouts"].values()) == {1} and len(once["layouts"]) == once["pages"]
+    in_order = count(project, "in-order", audience, tmp_path / "in-order.pdf")
+    assert in_order["layouts"][2] == 2    # without the move, the contents are laid out twice
+    assert once["pdf"] == in_order["pdf"]
+    # The pages are in reading order, numbered as they stand, and the contents are right.
+    reader = pypdf.PdfReader(tmp_path / "once.pdf")
+    texts = [page.extract_text() for page in reader.pages]
+    total = len(texts)
+    for number, text in enumerate(texts, 1):
+        assert f"Page {number} of {total}" in text
+    assert "Contents" in texts[1].splitlines()[:3] or "Contents" in texts[1][:200]
+    assert [o.title for o in reader.outline if not isinstance(o, list)][:2] == [
+        "Contents", "Revision history"]
+
+
+def test_a_wrong_guess_is_measured_and_laid_out_again(project, tmp_path):
+    """The guess (2 cover pages, 3 of contents) is wrong: the pack is laid out again with what
+    was measured, so only the time differs, never the PDF."""
+    wrong = count(project, "wrong-guess", "study-group", tmp_path / "wrong.pdf")
+    assert list(wrong["guess"].values()) == [[1, 1]]
+    assert sum(wrong["layouts"].values()) == 2 * wrong["pages"]
+    in_order = count(project, "in-order", "study-group", tmp_path / "in-order.pdf")
+    assert wrong["pdf"] == in_order["pdf"]
+
+
+def test_a_stylesheet_that_could_depend_on_order_keeps_the_document_order(project, tmp_path):
+    style = project / "styles" / "study-group" / "style.css"
+    assert not style.exists()
+    style.write_text("@page :left { margin-left: 30mm; }\n")
+    try:
+        result = count(project, "supported", "study-group", tmp_path / "left.pdf")
+    finally:
+        style.unlink()
+    assert result["layouts"][2] == 2      # WeasyPrint's own order: contents laid out again
+    assert result["guess"] == {}
+
+
+@pytest.mark.parametrize(("css", "sensitive"), [
+    ("@page :left { margin: 1cm }", True),
+    ("@page chapter:nth(1) { margin: 1cm }", True),
+    ("@page :blank { margin: 1cm }", True),
+    (".x { counter-increment: claim }", True),
+    (".x { page: wide }", True),
+    ("h3 { string-set: sub content() }", True),
+    (".x { position: running(head) }", True),
+    (".x { float: footnote }", True),
+    (".x { break-before: right }", True),
+    (".x { page-break-after: left }", True),
+    ("@page { size: A4; margin: 2cm } .a { text-align: left } li:nth-child(2) { color: red }",
+     False),
+    ("/* the cover must hold on one page: keep it short */ p { margin: 0 }", False),
+    (".x { break-before: page; page-break-inside: avoid }", False),
+])
+def test_order_sensitive_css(css, sensitive):
+    assert order_sensitive(css) is sensitive
+
+
+def test_other_weasyprint_versions_run_unchanged(project, tmp_path):
+    result = count(project, "other-version", "study-group", tmp_path / "other.pdf")
     assert result["applied"] is False
-    assert max(result["calls"].values()) > 1   # WeasyPrint's own passes, as before
+    assert result["guess"] == {}
+    assert max(result["layouts"].values()) > 1   # WeasyPrint's own passes, as before
