@@ -29,6 +29,7 @@ import logging
 import mimetypes
 import re
 import stat
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -190,11 +191,43 @@ def _file_uri_key(uri: str) -> str:
         return uri
 
 
+def import_weasyprint() -> Any:  # noqa: ANN401
+    """Import WeasyPrint without ctypes' slow library search, where that cannot matter.
+
+    WeasyPrint tries several names for each native library (Windows, macOS and Linux
+    spellings). For each name that does not load at once, cffi calls
+    `ctypes.util.find_library`, which on Linux runs ldconfig, gcc and ld: 22 misses, about
+    0.27 s of CPU in every process that imports WeasyPrint. Every list also holds the Linux
+    soname (`libpango-1.0.so.0`, ...), which the dynamic loader finds directly, honouring
+    LD_LIBRARY_PATH. So on Linux the search is skipped during the import; if the import
+    fails that way, it is done again with the search, and WeasyPrint's own message.
+    """
+    if "weasyprint" in sys.modules or not sys.platform.startswith("linux"):
+        import weasyprint
+
+        return weasyprint
+    import ctypes.util
+
+    search = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: None
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            import weasyprint
+    except (OSError, ImportError):
+        for name in [m for m in sys.modules if m.split(".")[0] == "weasyprint"]:
+            del sys.modules[name]
+        ctypes.util.find_library = search
+        import weasyprint
+    finally:
+        ctypes.util.find_library = search
+    return weasyprint
+
+
 class Renderer:
     """One per worker process: keeps WeasyPrint's font configuration and parsed base CSS."""
 
     def __init__(self) -> None:
-        import weasyprint
+        weasyprint = import_weasyprint()
         from weasyprint.text.fonts import FontConfiguration
 
         from briefgen.layout import resolve_page_references_early

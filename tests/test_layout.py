@@ -146,3 +146,43 @@ def test_other_weasyprint_versions_run_unchanged(project, tmp_path):
     assert result["applied"] is False
     assert result["guess"] == {}
     assert max(result["layouts"].values()) > 1   # WeasyPrint's own passes, as before
+
+
+IMPORT = r"""
+import ctypes.util, json, sys
+import cffi.api
+searched = []
+real_search = ctypes.util.find_library
+def counting(name):
+    searched.append(name)
+    return real_search(name)
+ctypes.util.find_library = counting
+if sys.argv[1] == "sonames-fail":
+    # A system whose libraries load only through the search: the quick import must fail
+    # and the search-backed import must then succeed, with nothing printed.
+    real_load = cffi.api._load_backend_lib
+    def load(backend, name, flags):
+        if ctypes.util.find_library is not counting and ".so" in str(name):
+            raise OSError("simulated: not loadable by soname")
+        return real_load(backend, name, flags)
+    cffi.api._load_backend_lib = load
+from briefgen.pdf import import_weasyprint
+weasyprint = import_weasyprint()
+print(json.dumps({"version": weasyprint.__version__, "searched": len(searched),
+                  "restored": ctypes.util.find_library is counting}))
+"""
+
+
+@pytest.mark.parametrize("case", ["linux", "sonames-fail"])
+def test_weasyprint_is_imported_without_the_library_search(case):
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the quick import applies to Linux only")
+    proc = subprocess.run([sys.executable, "-c", IMPORT, case], check=False,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout)   # stdout is only the JSON: no WeasyPrint message
+    assert result["version"] and result["restored"] is True
+    if case == "linux":
+        assert result["searched"] == 0
+    else:
+        assert result["searched"] > 0   # the fallback searched, and found the libraries
