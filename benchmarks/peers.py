@@ -11,10 +11,14 @@ CPU time of everything it ran (RUSAGE_CHILDREN) and by the wall clock:
 - briefgen: a project with that document as its one note and a body-only audience,
   `briefgen build --force --jobs 1` (the main process and one worker);
 - Pandoc -> WeasyPrint: `pandoc -s` to HTML, then WeasyPrint in one Python process;
+- Pandoc -> WeasyPrint, briefgen's page: the same, with Pandoc's HTML body set in briefgen's
+  page model and type (its base.css and the study-group audience's page size and font size),
+  so that a page holds about as much text as a briefgen page: per page, like for like;
 - Pandoc -> Typst: `pandoc -t typst -s`, then Typst's compiler in one Python process.
 
-Each tool lays the text out with its own defaults, so page counts differ: compare time per
-page, and time per document. The machine's load is printed with each run.
+Pandoc's own style puts less text on a page than briefgen's, so the first two compare per
+document; the second and third have the same page model and compare per page. The machine's
+load is printed with each run.
 """
 
 from __future__ import annotations
@@ -37,6 +41,18 @@ sys.path.insert(0, str(HERE))
 import synth  # noqa: E402
 
 PY = sys.executable
+BASE_CSS = HERE.parent / "briefgen" / "templates" / "base.css"
+# Pandoc's HTML body in briefgen's page model: its base.css, and what the build adds for the
+# study-group audience (A4, 10.5 pt; no margin content other than base.css's own).
+SAME_PAGE = """
+import sys, weasyprint
+body = open("body.html", encoding="utf-8").read()
+html = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Peers</title>'
+        '<style>@page { size: A4 } :root { font-size: 10.5pt }</style></head><body>'
+        + body + '</body></html>')
+weasyprint.HTML(string=html, base_url=".").write_pdf(
+    "same.pdf", stylesheets=[weasyprint.CSS(filename=sys.argv[1])])
+"""
 
 
 def document(sections: int, seed: int = 7) -> str:
@@ -97,19 +113,27 @@ def run_size(work: Path, sections: int, rounds: int) -> list[dict]:
             [pandoc, "-s", "doc.md", "-o", "doc.html", "--metadata", "title=Peers"],
             [PY, "-c", "import weasyprint; weasyprint.HTML('doc.html').write_pdf('w.pdf')"]],
             folder, folder / "w.pdf"),
+        "Pandoc -> WeasyPrint, briefgen's page": ([
+            [pandoc, "doc.md", "-o", "body.html"],
+            [PY, "-c", SAME_PAGE, str(BASE_CSS)]],
+            folder, folder / "same.pdf"),
         "Pandoc -> Typst": ([
             [pandoc, "-s", "-t", "typst", "doc.md", "-o", "doc.typ"],
             [PY, "-c", "import typst; typst.compile('doc.typ', output='t.pdf')"]],
             folder, folder / "t.pdf"),
     }
+    # Rounds alternate between the tools, so a slow spell of the machine falls on all of them.
+    runs: dict[str, list[dict]] = {name: [] for name in tools}
+    for _ in range(rounds):
+        for name, (commands, cwd, _pdf) in tools.items():
+            runs[name].append(measure(commands, cwd))
     rows = []
-    for name, (commands, cwd, pdf) in tools.items():
-        runs = [measure(commands, cwd) for _ in range(rounds)]
+    for name, (_commands, _cwd, pdf) in tools.items():
         n = pages(pdf)
-        cpu = statistics.median(r["cpu_s"] for r in runs)
+        cpu = statistics.median(r["cpu_s"] for r in runs[name])
         rows.append({"tool": name, "pages": n, "cpu_s": cpu, "ms_per_page": 1000 * cpu / n,
-                     "wall_s": statistics.median(r["wall_s"] for r in runs),
-                     "loads": [round(r["load"], 2) for r in runs]})
+                     "wall_s": statistics.median(r["wall_s"] for r in runs[name]),
+                     "loads": [round(r["load"], 2) for r in runs[name]]})
     return rows
 
 
@@ -127,13 +151,16 @@ def main() -> int:
         for sections in (int(s) for s in args.sections.split(",")):
             rows = run_size(work, sections, args.rounds)
             print(f"\n## One document of {sections} sections")
-            print(f"{'tool':<22} {'pages':>5} {'CPU s':>7} {'ms/page':>8} {'wall s':>7}  loads")
+            print(f"{'tool':<38} {'pages':>5} {'CPU s':>7} {'ms/page':>8} {'wall s':>7}  loads")
             for r in rows:
-                print(f"{r['tool']:<22} {r['pages']:>5} {r['cpu_s']:>7.2f} "
+                print(f"{r['tool']:<38} {r['pages']:>5} {r['cpu_s']:>7.2f} "
                       f"{r['ms_per_page']:>8.1f} {r['wall_s']:>7.2f}  {r['loads']}")
-            ours, pandoc, typst = (r["ms_per_page"] for r in rows)
-            print(f"briefgen per page / Pandoc -> WeasyPrint: {ours / pandoc:.2f}; "
-                  f"/ Typst: {ours / typst:.1f}")
+            ours, pandoc, same, typst = rows
+            print(f"briefgen / Pandoc -> WeasyPrint per document: "
+                  f"{ours['cpu_s'] / pandoc['cpu_s']:.2f}; per page, same page model: "
+                  f"{ours['ms_per_page'] / same['ms_per_page']:.2f} (per document "
+                  f"{ours['cpu_s'] / same['cpu_s']:.2f}); / Typst per page: "
+                  f"{ours['ms_per_page'] / typst['ms_per_page']:.1f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
