@@ -15,7 +15,11 @@ import stat
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
+
+if TYPE_CHECKING:  # pragma: no cover
+    from briefgen.markup import Image
 
 MAX_PIXELS = 50_000_000  # 50 megapixels: an A4 page at 600 dpi is 35 megapixels
 RASTER = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff"}
@@ -26,6 +30,13 @@ class Located:
     path: Path | None      # the file, when it was found and may be used
     problem: str = ""      # why not, for the error message
     hint: str = ""
+
+
+def locate_all(root: Path, text_file: str, text: str) -> tuple[tuple[Image, Located], ...]:
+    """Every image `text` (the Markdown of `text_file`) shows, with where its file is."""
+    from briefgen.markup import find_images
+
+    return tuple((image, locate(root, text_file, image.src)) for image in find_images(text))
 
 
 def locate(root: Path, text_file: str, src: str) -> Located:

@@ -16,7 +16,7 @@ from pathlib import Path
 from briefgen import images, paths
 from briefgen.errors import BriefgenError, Collector, Diagnostic, Location
 from briefgen.lint import lint
-from briefgen.markup import find_images, find_markers
+from briefgen.markup import find_markers
 from briefgen.model import CONFIG_FILE, REFERENCES_FILE, Area, Audience, Claim, Note, Project
 from briefgen.pack import effective_handling, most_restrictive
 from briefgen.schema import (
@@ -267,7 +267,7 @@ def _load_area(root: Path, folder: Path, sink: Collector, files: list[Path]) -> 
         return None
     notes.sort(key=lambda n: (n.meta.order, n.slug))
     return Area(folder.name, display, meta, doc.body, doc.body_line,
-                tuple(notes))
+                tuple(notes), images.locate_all(root, display, doc.body))
 
 
 def _load_note(root: Path, area: str, path: Path, sink: Collector,
@@ -284,7 +284,8 @@ def _load_note(root: Path, area: str, path: Path, sink: Collector,
     for index, spec in enumerate(meta.claims):
         line = raw_claims.item_lines[index] if isinstance(raw_claims, LocList) else doc.meta.line
         claims.append(Claim(spec, area, path.stem, Location(display, line)))
-    return Note(path.stem, display, meta, doc.body, doc.body_line, tuple(claims))
+    return Note(path.stem, display, meta, doc.body, doc.body_line, tuple(claims),
+                images.locate_all(root, display, doc.body))
 
 
 def cross_check(project: Project) -> list[Diagnostic]:
@@ -318,12 +319,10 @@ def cross_check(project: Project) -> list[Diagnostic]:
                          code="likelihood-on-fact")
     sink.diagnostics.extend(handling_errors(project))
     for area in project.areas:
-        for display, text, first_line in area.texts():
-            for image in find_images(text):
-                found = images.locate(project.root, display, image.src)
-                if found.path is None:
-                    sink.add(display, found.problem, line=first_line + image.line - 1,
-                             column=image.column, hint=found.hint, code="image")
+        for display, first_line, image, found in area.images():
+            if found.path is None:
+                sink.add(display, found.problem, line=first_line + image.line - 1,
+                         column=image.column, hint=found.hint, code="image")
     for area in project.areas:
         own = {c.id for c in area.claims}
         for display, text, first_line in area.texts():

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from briefgen import paths
 from briefgen.errors import Diagnostic, Location
+
+if TYPE_CHECKING:  # pragma: no cover
+    from briefgen.images import Located
+    from briefgen.markup import Image
+
+    # Each image a text shows, and where its file is: located once, when the text is loaded.
+    FoundImages = tuple[tuple[Image, Located], ...]
 from briefgen.schema import (
     TLP_ORDER,
     AreaMeta,
@@ -41,6 +49,7 @@ class Note:
     body: str
     body_line: int
     claims: tuple[Claim, ...]
+    images: FoundImages = ()
 
 
 @dataclass(frozen=True)
@@ -51,10 +60,19 @@ class Area:
     scope: str
     scope_line: int
     notes: tuple[Note, ...]
+    scope_images: FoundImages = ()
 
     @property
     def claims(self) -> tuple[Claim, ...]:
         return tuple(c for n in self.notes for c in n.claims)
+
+    def images(self) -> list[tuple[str, int, Image, Located]]:
+        """(file, first line of its text, image, where its file is) for every image the scope
+        note and the notes show."""
+        texts = [(self.display, self.scope_line, self.scope_images),
+                 *((n.display, n.body_line, n.images) for n in self.notes)]
+        return [(display, line, image, found) for display, line, found_images in texts
+                for image, found in found_images]
 
     def texts(self) -> list[tuple[str, str, int]]:
         """(file, Markdown text, first line) of every body text: scope note, then notes."""

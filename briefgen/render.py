@@ -17,7 +17,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
 from pydantic import BaseModel
 
-from briefgen import __version__, images, markup, paths
+from briefgen import __version__, markup, paths
 from briefgen.chart import claims_chart
 from briefgen.claims import (
     CREDIBILITY_WORDS,
@@ -187,9 +187,11 @@ class PackRenderer:
         """Image files as URLs relative to the document's base (sources/); the loader has
         already refused every image that `images.locate` does not find."""
         sources = self.pack.project.root / "sources"
+        located = {image.src: found.path for display, _, image, found in self.pack.area.images()
+                   if display == text_file}
 
         def url(src: str) -> str | None:
-            found = images.locate(self.pack.project.root, text_file, src).path
+            found = located.get(src)
             if found is None:
                 return None
             return quote(Path(os.path.relpath(found, sources.resolve())).as_posix())

@@ -110,6 +110,36 @@ def test_image_paths_resolve_from_the_note_folder_or_sources(basic_project):
     assert html.count('src="beta/near.png"') == 2 and 'src="_shared/far.png"' in html
 
 
+def test_each_image_is_located_once_when_its_note_is_loaded(basic_project, monkeypatch):
+    """The loader finds each image file once; the checks, the input hash and the renderer
+    use what it found (they each looked it up again before)."""
+    from briefgen import images
+    from briefgen.build.cache import input_hash
+    from briefgen.pack import assemble
+    from briefgen.render import render_html
+
+    shutil.copy(FIXTURES / "pixel.png", basic_project / "sources" / "beta" / "near.png")
+    append(basic_project / "sources" / "beta" / "10-only.md",
+           "\n![one](near.png)\n\n![two](beta/near.png)\n")
+    calls: list[str] = []
+    real = images.locate
+
+    def counting(root: Path, text_file: str, src: str) -> images.Located:
+        calls.append(src)
+        return real(root, text_file, src)
+
+    monkeypatch.setattr(images, "locate", counting)
+    project = load_project(basic_project)
+    assert sorted(calls) == ["beta/near.png", "near.png"]
+    area = next(a for a in project.areas if a.slug == "beta")
+    for audience in project.audiences.values():
+        input_hash(project, area, audience)
+        pack = assemble(project, area, audience)
+        if pack is not None:
+            assert render_html(pack).count('src="beta/near.png"') == 2
+    assert len(calls) == 2
+
+
 def test_a_missing_image_is_a_located_error_in_check_and_build(basic_project):
     append(basic_project / "sources" / "beta" / "10-only.md", "\nSee ![map](map.png).\n")
     for command in (["check"], ["build"]):

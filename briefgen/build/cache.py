@@ -31,11 +31,7 @@ def _tree_files(folder: Path) -> list[Path]:
 
 def image_files(project: Project, area: Area) -> list[Path]:
     """Every image file the area's texts show, wherever in the project it lives."""
-    from briefgen.images import locate
-    from briefgen.markup import find_images
-
-    found = {locate(project.root, display, image.src).path
-             for display, text, _ in area.texts() for image in find_images(text)}
+    found = {located.path for *_, located in area.images()}
     return sorted(p for p in found if p is not None)
 
 

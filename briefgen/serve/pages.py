@@ -114,8 +114,6 @@ class Preview:
         cached = self._allowed
         if cached is not None and cached[0] == state.generation:
             return cached[1]
-        from briefgen import images
-        from briefgen.markup import find_images
         from briefgen.pack import assemble
 
         allowed: set[Path] = set()
@@ -133,12 +131,9 @@ class Preview:
                 pack = assemble(project, area, audience)
                 if pack is None:
                     continue
-                texts = [(area.display, area.scope), *((n.display, n.body) for n in pack.notes)]
-                for display, text in texts:
-                    for image in find_images(text):
-                        found = images.locate(project.root, display, image.src).path
-                        if found is not None:
-                            allowed.add(found)
+                shown = [area.scope_images, *(n.images for n in pack.notes)]
+                allowed.update(found.path for found_images in shown
+                               for _, found in found_images if found.path is not None)
         fonts = self.roots["fonts"]
         allowed.update(p.resolve() for p in fonts.iterdir() if p.suffix.lower() in FONT_TYPES)
         result = frozenset(allowed)
