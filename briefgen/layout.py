@@ -137,7 +137,11 @@ def resolve_page_references_early() -> bool:
 
 FRONT_PAGE = "briefgen-front"
 _MARK = "data-briefgen-front-last"
-_MAX_ITEMS = 60  # a longer contents is several pages: laid out in place (k extra of many)
+# Entries (list items and table rows) a front matter may have to be guessed to fill one page
+# before anything is known of its audience: 11 in the sample; a large-print A5 page holds
+# about 12. A longer one is laid out in document order (k extra layouts out of many pages)
+# unless the same audience has shown how many pages it takes.
+DEFAULT_FIT = 12
 _COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 _ORDER_SENSITIVE = re.compile(
     r"@page[^{]*:(left|right|recto|verso|blank|nth)\b"
@@ -180,8 +184,8 @@ class FrontMatterLast:
         self.front_pages = 1
 
     @classmethod
-    def plan(cls, root: Any, sensitive_css: bool) -> FrontMatterLast | None:  # noqa: ANN401
-        """Move the front matter of `root` (the parsed HTML) to the end, if it is safe."""
+    def find(cls, root: Any, sensitive_css: bool) -> FrontMatterLast | None:  # noqa: ANN401
+        """The front matter of `root` (the parsed HTML), if laying it out last is safe."""
         if sensitive_css or not _state["applied"]:
             return None
         body = root.find("body")
@@ -202,13 +206,23 @@ class FrontMatterLast:
         if not (_opens_with_h2(element) and _opens_with_h2(after)):
             return None
         items = sum(1 for e in element.iter() if e.tag in ("li", "tr"))
-        if items > _MAX_ITEMS:
+        return cls(body, element, list(body).index(element), blocks[index - 1], after, items)
+
+    def move(self, pages: tuple[int, int]) -> None:
+        """Move the front matter to the end, for `pages` (cover, front) pages."""
+        self.cover_pages, self.front_pages = pages
+        self.body.remove(self.element)
+        self.element.set(_MARK, "")
+        self.body.append(self.element)
+
+    def measure_in_order(self, document: Any) -> tuple[int, int] | None:  # noqa: ANN401
+        """(cover pages, front pages) of a document laid out with the front matter in place,
+        to guess the next pack's."""
+        front = [i for i, page in enumerate(document.pages)
+                 if self._block(page._page_box, self.element) is not None]
+        if not front or front != list(range(front[0], front[0] + len(front))):
             return None
-        position = list(body).index(element)
-        body.remove(element)
-        element.set(_MARK, "")
-        body.append(element)
-        return cls(body, element, position, blocks[index - 1], after, items)
+        return front[0], len(front)
 
     def undo(self) -> None:
         """Put the front matter back where the HTML had it."""
@@ -254,3 +268,34 @@ class FrontMatterLast:
                     if getattr(child, "element", None) is element:
                         return child
         return None
+
+
+class FrontGuess:
+    """What one audience's front matter took, to guess the next pack's (cover, front) pages.
+
+    A guess is given only when it is likely right: the same number of entries was measured
+    before, or the entries are no more than have been seen (or are assumed, `DEFAULT_FIT`)
+    to fit one page and fewer than have been seen to need two.
+    """
+
+    def __init__(self) -> None:
+        self.cover = 1
+        self.exact: dict[int, int] = {}
+        self.fits = DEFAULT_FIT
+        self.spills: int | None = None
+
+    def pages(self, items: int) -> tuple[int, int] | None:
+        if items in self.exact:
+            return self.cover, self.exact[items]
+        if items <= self.fits and (self.spills is None or items < self.spills):
+            return self.cover, 1
+        return None
+
+    def learn(self, items: int, cover: int, front: int) -> None:
+        self.cover = cover
+        self.exact[items] = front
+        if front == 1:
+            self.fits = max(self.fits, items)
+        else:
+            self.spills = items if self.spills is None else min(self.spills, items)
+            self.fits = min(self.fits, items - 1)

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, unquote_to_bytes, urljoin, urlsplit
 
 from briefgen import paths
-from briefgen.layout import FrontMatterLast, order_sensitive
+from briefgen.layout import FrontGuess, FrontMatterLast, order_sensitive
 
 if TYPE_CHECKING:  # pragma: no cover
     from weasyprint.urls import URLFetcherResponse
@@ -240,9 +240,9 @@ class Renderer:
         self.fetcher = _make_fetcher_class()()
         self._css_cache: dict[tuple[Path, str, bytes],
                               tuple[Any, list[str], list[str], bool]] = {}
-        # (cover pages, front-matter pages) last measured for each set of stylesheets: the
-        # guess for the next pack of that audience (see layout.FrontMatterLast).
-        self._front_guess: dict[tuple[Path, ...], tuple[int, int]] = {}
+        # What each audience's (set of stylesheets') cover and front matter took: the guess
+        # for its next pack (see layout.FrontMatterLast).
+        self.front_guess: dict[tuple[Path, ...], FrontGuess] = {}
         # What WeasyPrint ignored in the audience's CSS for the current pack (an unknown
         # property, a bad value), as `file: message at line:column` warnings.
         self.warnings: list[str] = []
@@ -325,9 +325,11 @@ class Renderer:
         inline = [*("".join(e.itertext()) for e in root.iter("style")),
                   *(e.get("style") or "" for e in root.iter() if isinstance(e.tag, str))]
         sensitive_css = sensitive_css or any(order_sensitive(text) for text in inline)
-        plan = FrontMatterLast.plan(root, sensitive_css)
-        if plan is not None:
-            plan.cover_pages, plan.front_pages = self._front_guess.get(audience, (1, 1))
+        guess = self.front_guess.setdefault(audience, FrontGuess())
+        plan = FrontMatterLast.find(root, sensitive_css)
+        pages = guess.pages(plan.items) if plan is not None else None
+        if plan is not None and pages is not None:
+            plan.move(pages)
             for _ in range(3):
                 extra = self.weasyprint.CSS(string=plan.css(), font_config=self.font_config)
                 rendered = document.render(font_config=self.font_config, **{
@@ -335,12 +337,21 @@ class Renderer:
                 found = plan.measure(rendered)
                 if found is None:
                     break
-                self._front_guess[audience] = found
+                guess.learn(plan.items, *found)
                 if found == (plan.cover_pages, plan.front_pages):
                     return plan.reorder(rendered)
+                # A wrong guess: lay out again with what was measured, after letting go of
+                # this layout (two at once would double the peak memory).
+                del rendered
                 plan.cover_pages, plan.front_pages = found
             plan.undo()
-        return document.render(font_config=self.font_config, **options)
+        rendered = document.render(font_config=self.font_config, **options)
+        if plan is not None and pages is None:
+            # Unknown page counts: laid out in order, and measured for the next pack.
+            found = plan.measure_in_order(rendered)
+            if found is not None:
+                guess.learn(plan.items, *found)
+        return rendered
 
 
 @contextlib.contextmanager

@@ -42,21 +42,35 @@ from briefgen.pdf import Renderer
 from briefgen.model import stylesheets_for
 from briefgen.render import render_html
 if mode == "in-order":
-    layout.FrontMatterLast.plan = classmethod(lambda cls, root, sensitive: None)
+    layout.FrontMatterLast.find = classmethod(lambda cls, root, sensitive: None)
 project = load_project(root)
 audience = project.audiences[audience_name]
 area = next(a for a in project.areas if a.slug == "alpha")
 renderer = Renderer()
 sheets = stylesheets_for(audience)
 if mode == "wrong-guess":
-    renderer._front_guess[tuple(sheets)] = (2, 3)
-data, pages, _ = renderer.pdf(render_html(assemble(project, area, audience)),
-                              project_root=root, stylesheets=sheets, identifier=b"0" * 16,
-                              variant=audience.config.pdf_variant, tags=audience.config.pdf_tags)
+    guess = renderer.front_guess[tuple(sheets)] = layout.FrontGuess()
+    guess.cover, guess.exact = 2, {items: 3 for items in range(100)}
+def render():
+    return renderer.pdf(render_html(assemble(project, area, audience)),
+                        project_root=root, stylesheets=sheets, identifier=b"0" * 16,
+                        variant=audience.config.pdf_variant, tags=audience.config.pdf_tags)
+first = None
+if mode == "learn":
+    renderer.front_guess[tuple(sheets)] = layout.FrontGuess()
+    renderer.front_guess[tuple(sheets)].fits = 0    # as if the contents were long
+    first, _, _ = render()
+    first_calls = sum(calls.values())
+    calls.clear()
+data, pages, _ = render()
+if first is not None:
+    assert first == data
+    assert first_calls == pages + 1, (first_calls, pages)   # in order: the contents twice
 out = Path(sys.argv[4])
 out.write_bytes(data)
 print(json.dumps({"pages": pages, "calls": calls, "applied": layout._state["applied"],
-                  "guess": {str(k): v for k, v in renderer._front_guess.items()}}))
+                  "guess": {str(k): [v.cover, v.exact] for k, v in
+                            renderer.front_guess.items() if v.exact}}))
 """
 
 
@@ -103,10 +117,18 @@ def test_a_wrong_guess_is_measured_and_laid_out_again(project, tmp_path):
     """The guess (2 cover pages, 3 of contents) is wrong: the pack is laid out again with what
     was measured, so only the time differs, never the PDF."""
     wrong = count(project, "wrong-guess", "study-group", tmp_path / "wrong.pdf")
-    assert list(wrong["guess"].values()) == [[1, 1]]
+    ((cover, exact),) = wrong["guess"].values()
+    assert cover == 1 and 1 in exact.values()
     assert sum(wrong["layouts"].values()) == 2 * wrong["pages"]
     in_order = count(project, "in-order", "study-group", tmp_path / "in-order.pdf")
     assert wrong["pdf"] == in_order["pdf"]
+
+
+def test_an_unknown_contents_length_is_laid_out_in_order_and_learnt(project, tmp_path):
+    """A contents longer than can be guessed is laid out in document order, and what it took
+    is measured: the next pack of the audience with as many entries is laid out once."""
+    learnt = count(project, "learn", "study-group", tmp_path / "learnt.pdf")
+    assert set(learnt["layouts"].values()) == {1} and len(learnt["layouts"]) == learnt["pages"]
 
 
 def test_a_stylesheet_that_could_depend_on_order_keeps_the_document_order(project, tmp_path):
@@ -186,3 +208,19 @@ def test_weasyprint_is_imported_without_the_library_search(case):
         assert result["searched"] == 0
     else:
         assert result["searched"] > 0   # the fallback searched, and found the libraries
+
+
+def test_front_matter_guesses_only_what_is_likely_right():
+    from briefgen.layout import DEFAULT_FIT, FrontGuess
+
+    guess = FrontGuess()
+    assert guess.pages(DEFAULT_FIT) == (1, 1)
+    assert guess.pages(DEFAULT_FIT + 1) is None        # unknown: laid out in document order
+    guess.learn(20, 1, 1)                               # 20 entries were seen to fit a page
+    assert guess.pages(20) == (1, 1) and guess.pages(18) == (1, 1)
+    guess.learn(30, 2, 2)                               # 30 took two pages, the cover two
+    assert guess.pages(30) == (2, 2)
+    assert guess.pages(25) is None and guess.pages(40) is None
+    assert guess.pages(10) == (2, 1)
+    guess.learn(18, 2, 2)                               # a narrower measure than thought
+    assert guess.pages(19) is None and guess.pages(17) == (2, 1)
