@@ -85,6 +85,27 @@ class TemplateFolderLoader(jinja2.FileSystemLoader):
         return super().get_source(environment, template)
 
 
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates, kept for the life of the process and shared by every pack's
+    environment (each pack gets its own, with its audience's loaders). Jinja keys a template
+    by its name and file and checks its source's checksum, so an edited template is compiled
+    again; every environment has the same settings, so the compiled code is the same."""
+
+    def __init__(self) -> None:
+        self.store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = self.store.get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED = CompiledTemplates()
+
+
 def environment(layers: list[Path]) -> jinja2.Environment:
     """Templates from the most specific audience layer first, then the package's own."""
     loaders: list[jinja2.BaseLoader] = []
@@ -104,7 +125,7 @@ def environment(layers: list[Path]) -> jinja2.Environment:
     # but cannot reach Python internals, call unsafe methods or change the data it renders.
     env = TemplateSandbox(
         loader=jinja2.ChoiceLoader(loaders), autoescape=True, undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True)
+        trim_blocks=True, lstrip_blocks=True, bytecode_cache=COMPILED)
     env.filters["reference_entry"] = reference_entry
     return env
 

@@ -225,6 +225,48 @@ def test_audience_may_override_a_template(tmp_path):
     assert "OVERRIDDEN COVER Beta area" in first
 
 
+def test_templates_are_compiled_once_per_process_and_again_when_edited(tmp_path, monkeypatch):
+    """Every pack gets its own template environment; the compiled templates are shared
+    between them (render.COMPILED), and an edited template is compiled again, as the
+    preview needs."""
+    from briefgen import render
+    from briefgen.pack import assemble
+
+    root = tmp_path / "p"
+    shutil.copytree(FIXTURE, root)
+    override = root / "styles/study-group/templates"
+    override.mkdir()
+    cover = override / "cover.html.j2"
+    cover.write_text('<section class="cover" id="cover"><h1>FIRST {{ area.title }}</h1>'
+                     "</section>\n")
+    monkeypatch.setattr(render, "COMPILED", render.CompiledTemplates())
+    compiled: list[str] = []
+    real = render.TemplateSandbox.compile
+
+    def counting(self, source, name=None, filename=None, *args, **kwargs):
+        compiled.append(name)
+        return real(self, source, name, filename, *args, **kwargs)
+
+    monkeypatch.setattr(render.TemplateSandbox, "compile", counting)
+
+    def html() -> str:
+        project = load_project(root)
+        audience = project.audiences["study-group"]
+        area = next(a for a in project.areas if a.slug == "beta")
+        pack = assemble(project, area, audience)
+        assert pack is not None
+        return render.render_html(pack)
+
+    assert "FIRST Beta area" in html()
+    assert "cover.html.j2" in compiled and "pack.html.j2" in compiled
+    compiled.clear()
+    assert "FIRST Beta area" in html()
+    assert compiled == []
+    cover.write_text(cover.read_text().replace("FIRST", "EDITED"))
+    assert "EDITED Beta area" in html()
+    assert compiled == ["cover.html.j2"]
+
+
 def test_the_cover_fits_on_one_page_in_every_audience(four):
     """Large print once pushed the handling notice onto a page of its own."""
     for pdf in sorted((four / "output").glob("*/alpha.pdf")):
