@@ -46,12 +46,15 @@ BASE_CSS = HERE.parent / "briefgen" / "templates" / "base.css"
 # study-group audience (A4, 10.5 pt; no margin content other than base.css's own).
 SAME_PAGE = """
 import sys, weasyprint
+from weasyprint.text.fonts import FontConfiguration
+fonts = FontConfiguration()  # without it, base.css's @font-face fonts are not loaded
 body = open("body.html", encoding="utf-8").read()
 html = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Peers</title>'
         '<style>@page { size: A4 } :root { font-size: 10.5pt }</style></head><body>'
         + body + '</body></html>')
 weasyprint.HTML(string=html, base_url=".").write_pdf(
-    "same.pdf", stylesheets=[weasyprint.CSS(filename=sys.argv[1])])
+    "same.pdf", stylesheets=[weasyprint.CSS(filename=sys.argv[1], font_config=fonts)],
+    font_config=fonts)
 """
 
 
