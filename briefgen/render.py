@@ -157,10 +157,20 @@ class PackRenderer:
         self.pack = pack
         self.uses: dict[str, list[str]] = {}   # claim id -> anchor ids of its markers
 
+    def not_in_pack(self, kind: str, ident: str) -> BriefgenError:
+        """A text this pack shows names a claim or source the pack does not hold. The checks
+        make that a located error before any rendering (`withheld-mention`, unknown ids), so
+        this is a hole in them: fail the pack rather than print a trace of what is withheld."""
+        return BriefgenError(Diagnostic(
+            Location(self.pack.area.display),
+            f"a text of this pack names {kind} '{ident}', which the pack for "
+            f"'{self.pack.audience.name}' does not hold; the pack was not built",
+            "this is a bug in briefgen's checks: please report it with the project"))
+
     def claim_marker(self, claim_id: str) -> str:
         grading = self.pack.gradings.get(claim_id)
-        if grading is None:  # a withheld claim: leave no trace
-            return ""
+        if grading is None:
+            raise self.not_in_pack("claim", claim_id)
         uses = self.uses.setdefault(claim_id, [])
         anchor = f"use-{claim_id}-{len(uses) + 1}"
         uses.append(anchor)
@@ -179,8 +189,7 @@ class PackRenderer:
         for ref_id, locator in items:
             number = self.pack.citation_numbers.get(ref_id)
             if number is None:
-                inner.append("withheld source")
-                continue
+                raise self.not_in_pack("source", ref_id)
             loc = f", {escape(locator)}" if locator else ""
             inner.append(f'<a href="#ref-{escape(ref_id)}">{number}</a>{loc}')
         return f'<span class="cite">[{"; ".join(inner)}]</span>'
@@ -189,7 +198,7 @@ class PackRenderer:
         """A citation as a page footnote: short title, grade, locator, and its number."""
         number = self.pack.citation_numbers.get(ref_id)
         if number is None:
-            return '<span class="footnote">A source withheld from this edition.</span>'
+            raise self.not_in_pack("source", ref_id)
         ref = self.pack.references[ref_id]
         loc = f", {escape(locator)}" if locator else ""
         return (f'<span class="footnote"><a href="#ref-{escape(ref_id)}">[{number}]</a> '

@@ -244,3 +244,29 @@ def test_ledger_and_json_export_follow_the_documented_schema(canary):
     embedded = json.loads(pypdf.PdfReader(canary / "output" / "red" / "beta.pdf")
                           .attachments["claims-ledger.json"][0])["claims"]
     assert [r for r in records if r["area"] == "beta"] == embedded
+
+
+def test_a_text_naming_what_its_pack_does_not_hold_fails_the_pack(canary):
+    """The checks refuse any text that names a withheld claim or source before rendering.
+    Should one ever slip through, rendering fails the pack with a located error instead of
+    printing a placeholder that tells the reader something is withheld."""
+    from briefgen.pack import assemble
+    from briefgen.render import PackRenderer
+
+    project = load_project(canary)
+    area = next(a for a in project.areas if a.slug == "beta")
+    pack = assemble(project, area, project.audiences["study-group"])
+    assert pack is not None
+    renderer = PackRenderer(pack)
+    withheld_claim = next(c.id for c in area.claims if c.id not in pack.gradings)
+    withheld_ref = next(r for r in project.references if r not in pack.references)
+    attempts = [lambda: renderer.claim_marker(withheld_claim),
+                lambda: renderer.citation([(withheld_ref, "")]),
+                lambda: renderer.footnote(withheld_ref, "")]
+    for attempt in attempts:
+        with pytest.raises(BriefgenError) as caught:
+            attempt()
+        (problem,) = caught.value.diagnostics
+        assert "does not hold; the pack was not built" in problem.message
+        assert problem.location.file == area.display
+        assert found_in(problem.message) == []
