@@ -355,3 +355,32 @@ def test_watcher_skips_pipes_and_reads_large_files_by_metadata(basic_project, mo
     stats, _ = preview.watcher._stat_all()
     assert "sources/alpha/big.bin" in stats and "sources/alpha/pipe.md" not in stats
     assert not any("secret.css" in name for name in stats)
+
+
+@pytest.mark.skipif(not CHROMIUM.exists() and not os.environ.get("BRIEFGEN_REQUIRE_BROWSER"),
+                    reason="the browser test needs Debian's Chromium at /usr/bin/chromium")
+def test_preview_fits_a_phone_without_scrolling_sideways(serve, tmp_path):
+    """At 360 px the key tables (min-width 100 mm in base.css) once made the page scroll
+    sideways; a wide table now scrolls inside itself."""
+    from playwright.sync_api import sync_playwright
+
+    server = serve()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                             args=CHROMIUM_FLAGS)
+        try:
+            for width in (360, 1280):
+                page = browser.new_page(viewport={"width": width, "height": 800})
+                page.goto(server.url.rstrip("/") + "/preview/study-group/alpha.html")
+                page.wait_for_load_state("load")
+                assert page.locator("table.key-table").count() > 0
+                overflow = page.evaluate("""() => [...document.querySelectorAll('body *')]
+                    .filter(e => e.getBoundingClientRect().right
+                                 > document.documentElement.clientWidth + 0.5)
+                    .map(e => e.tagName + '.' + e.className)""")
+                assert overflow == [], (width, overflow)
+                assert page.evaluate("document.documentElement.scrollWidth") <= width
+                page.screenshot(path=str(tmp_path / f"preview-{width}.png"))
+                page.close()
+        finally:
+            browser.close()
