@@ -227,12 +227,21 @@ def _unchanged(args: argparse.Namespace, root: Path) -> bool:
             print(f"{pack['status'] if pack['status'] == 'withheld' else 'unchanged':<9} "
                   f"{pack['audience']}/{pack['area']}.pdf")
             for item in pack["withheld"]:
-                print(f"          withheld {item['what']} {item['name']} "
-                      f"(TLP:{item['handling']}) from {pack['audience']}")
+                print(withheld_line(item["what"], item["name"], item["handling"],
+                                    pack["audience"]))
         counts = {"unchanged": sum(p["status"] != "withheld" for p in record["packs"]),
                   "withheld": sum(p["status"] == "withheld" for p in record["packs"])}
-        print(", ".join(f"{n} {s}" for s, n in counts.items() if n) + f" -> {out}")
+        print(summary_line(counts, out))
     return True
+
+
+def summary_line(counts: dict[str, int], out: Path) -> str:
+    """The last line of a build: how many packs were built, unchanged, ... and where."""
+    return ", ".join(f"{n} {status}" for status, n in counts.items() if n) + f" -> {out}"
+
+
+def withheld_line(what: str, name: str, handling: str, audience: str) -> str:
+    return f"          withheld {what} {name} (TLP:{handling}) from {audience}"
 
 
 def cmd_build(args: argparse.Namespace, project: Project, fingerprint: str | None) -> int:
@@ -257,8 +266,7 @@ def cmd_build(args: argparse.Namespace, project: Project, fingerprint: str | Non
     if not args.quiet or failed:
         counts = {s: sum(r.status == s for r in results)
                   for s in ("built", "unchanged", "withheld", "failed")}
-        summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-        print(f"{summary} -> {out}", file=sys.stderr if failed else sys.stdout)
+        print(summary_line(counts, out), file=sys.stderr if failed else sys.stdout)
         for r in failed:
             print(f"  failed: {r.audience}/{r.area}: {r.message}", file=sys.stderr)
     return EXIT_PROBLEMS if failed else EXIT_OK
@@ -307,8 +315,7 @@ class BuildReporter:
         if self.quiet:
             return
         for item in result.withheld if (self.verbose or result.status == "built") else ():
-            self._print(f"          withheld {item.what} {item.name} (TLP:{item.handling}) "
-                        f"from {result.audience}")
+            self._print(withheld_line(item.what, item.name, item.handling, result.audience))
         for blocked in result.blocked:
             self._print(f"          blocked resource {blocked}", err=True)
         for warning in result.warnings:  # a shared stylesheet's, once per build
