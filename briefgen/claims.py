@@ -129,9 +129,14 @@ def grade(claim: ClaimSpec, references: Mapping[str, Reference],
     if claim.kind == "assumption":
         return result(Status.ASSUMPTION, "an assumption the analysis rests on")
     if contradicting:
+        # The grade label is the best *supporting* source's (the Admiralty reading): say how
+        # good the contradicting sources are, so an "F5" is not read as a weak dispute.
         n = len(contradicting)
-        return result(Status.DISPUTED, f"contradicted by {n} source{'s' if n > 1 else ''} "
-                      f"graded {t.contradicting_reliability} or better")
+        top = min(reliability(contra_groups[c]) for c in contradicting)
+        best_of = (f"graded {top}" if n == 1 else
+                   f"graded {t.contradicting_reliability} or better, the best {top}")
+        return result(Status.DISPUTED,
+                      f"contradicted by {n} source{'s' if n > 1 else ''} {best_of}")
     if claim.credibility in (4, 5):
         word = CREDIBILITY_WORDS[claim.credibility]
         return result(Status.DISPUTED, f"credibility {claim.credibility} ({word})")

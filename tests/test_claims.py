@@ -48,6 +48,16 @@ def test_contradiction_by_a_to_d_source_disputes_even_a_well_sourced_claim(contr
     assert g.contradicting == (contradictor,)
 
 
+def test_a_dispute_says_how_good_its_contradicting_sources_are():
+    """The grade label is the best supporting source's ("F5" for a claim only an unjudgeable
+    essay supports), so the reason names the best contradicting grade: an A-graded statute
+    against it is not a weak dispute."""
+    one = grade(claim(5, ("f1", S), ("b1", C)), REFS)
+    assert (one.grade, one.reason) == ("F5", "contradicted by 1 source graded B")
+    several = grade(claim(5, ("f1", S), ("c1", C), ("law", C), ("e1", C)), REFS)
+    assert several.reason == "contradicted by 2 sources graded D or better, the best A"
+
+
 @pytest.mark.parametrize("contradictor", ["e1", "f1"])
 def test_contradiction_by_e_or_f_source_does_not_dispute(contradictor):
     g = grade(claim(2, ("a1", S), ("b1", S), (contradictor, C)), REFS)
