@@ -10,6 +10,7 @@ import re
 
 from briefgen.claims import CREDIBILITY_WORDS, LIKELIHOOD_SCALE, Status, grade, root_source
 from briefgen.errors import Collector, Diagnostic
+from briefgen.glyphs import lint_glyphs
 from briefgen.markup import _position, find_images, find_markers, note_anchor, web_or_anchor
 from briefgen.model import REFERENCES_FILE, Area, Project
 from briefgen.schema import TLP_ORDER
@@ -54,6 +55,7 @@ def lint(project: Project) -> list[Diagnostic]:
         _lint_handling(project, area, sink)
     _lint_references(project, sink)
     _lint_summaries(project, sink)
+    lint_glyphs(project, sink)
     return sink.diagnostics
 
 

@@ -174,3 +174,61 @@ def test_cli_strict_and_json(basic_project):
     assert data == [{"file": "sources/beta/10-only.md", "line": 12, "column": 1,
                      "severity": "warning", "message": "image without alt text",
                      "hint": data[0]["hint"], "code": "missing-alt-text"}]
+
+
+def _font_with(path: Path, characters: str) -> None:
+    """A tiny TrueType font whose only glyphs are `characters` (empty squares)."""
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+    names = [".notdef", *(f"u{ord(c):04X}" for c in characters)]
+    builder = FontBuilder(1000, isTTF=True)
+    builder.setupGlyphOrder(names)
+    builder.setupCharacterMap({ord(c): f"u{ord(c):04X}" for c in characters})
+    pen = TTGlyphPen(None)
+    for x, y in ((100, 0), (100, 700), (600, 700), (600, 0)):
+        (pen.moveTo if (x, y) == (100, 0) else pen.lineTo)((x, y))
+    pen.closePath()
+    square = pen.glyph()
+    builder.setupGlyf({name: square for name in names})
+    builder.setupHorizontalMetrics({name: (700, 100) for name in names})
+    builder.setupHorizontalHeader(ascent=800, descent=-200)
+    builder.setupNameTable({"familyName": "Test Glyphs", "styleName": "Regular"})
+    builder.setupOS2()
+    builder.setupPost()
+    builder.save(str(path))
+
+
+def test_characters_no_font_can_print_are_located(basic_project):
+    """The bundled fonts have no Chinese: such text printed as blank boxes, or in whatever
+    font the building machine had, with no word said. Now each place is a warning."""
+    note = basic_project / "sources/beta/10-only.md"
+    append(note, "\nThe ministry (公安部) and Huwang (护网) again: 公安部.\n")
+    edit(basic_project / "sources/references.yaml", 'title: "Report Bravo"',
+         'title: "Report Bravo (报告)"')
+    found = codes(basic_project)
+    body, ref = sorted(found.pop("missing-glyph"))
+    assert found == {}
+    assert body.startswith("sources/beta/10-only.md:12:15: warning: no bundled font has "
+                           "'公安部护网' (U+516C U+5B89 U+90E8 U+62A4 U+7F51)")
+    assert "[missing-glyph]" in body and "@font-face" in body
+    assert ref.startswith("sources/references.yaml:7: warning: no bundled font has '报告'")
+
+
+def test_unprinted_fields_and_audience_fonts_do_not_warn(basic_project):
+    """A reference's note and the PDF keywords are never drawn with a font; a font file an
+    audience brings covers what it has."""
+    edit(basic_project / "sources/references.yaml", 'title: "Report Bravo"',
+         'title: "Report Bravo"\n  note: "Title as published: 报告"')
+    edit(basic_project / "briefgen.yaml", "keywords: [", "keywords: [公安部, ")
+    assert codes(basic_project) == {}
+    append(basic_project / "sources/beta/10-only.md", "\nIn Georgian: ႠႡ.\n")
+    (message,) = codes(basic_project)["missing-glyph"]
+    assert "'ႠႡ'" in message
+    _font_with(basic_project / "styles" / "study-group" / "georgian.ttf", "ႠႡ")
+    assert codes(basic_project) == {}
+
+
+def test_the_sample_briefing_has_no_warnings():
+    """`briefgen check --strict` passes on the sample: every lint, missing glyphs included."""
+    assert codes(Path(__file__).parent.parent) == {}

@@ -1,0 +1,127 @@
+"""Characters no font of the project can draw: a located warning instead of a silent gap.
+
+briefgen's bundled fonts (Noto Serif and Noto Sans) cover Latin, Greek, Cyrillic and
+Vietnamese, not Chinese, Japanese, Korean, Arabic and many more scripts. For a character
+they lack, WeasyPrint asks the machine's font configuration for any font that has it: on one
+machine the character prints, on another it is a blank box, and the PDF differs between
+machines either way. A briefing on China will quote Chinese names, so `missing-glyph` says
+which text holds such characters, where, and what to do.
+
+A character counts as covered when every bundled font has it (a text may be set in any of
+them) or when a font file in an audience folder has it (an audience that adds a font for a
+script with `@font-face`). The font tables are read with fontTools, which WeasyPrint itself
+uses to subset fonts.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from pathlib import Path
+
+from briefgen import paths
+from briefgen.errors import Collector
+from briefgen.markup import _position
+from briefgen.model import CONFIG_FILE, REFERENCES_FILE, Project
+
+FONT_TYPES = {".ttf", ".otf", ".woff", ".woff2"}
+SHOWN = 8  # distinct characters named in one warning
+
+
+def _cmap(font: Path) -> set[int]:
+    from fontTools.ttLib import TTFont, TTLibError  # type: ignore[import-untyped]
+
+    try:
+        return set(TTFont(font, lazy=True).getBestCmap() or {})
+    except (TTLibError, OSError, ImportError, AssertionError):
+        # A font fontTools cannot read (or WOFF2 without brotli): it covers nothing here.
+        return set()
+
+
+@lru_cache(maxsize=8)
+def coverage(extra_fonts: tuple[tuple[Path, int, int], ...] = ()) -> frozenset[int]:
+    """Code points every bundled font has, and those any of `extra_fonts` (path, modification
+    time, size: an edited font is read again) has."""
+    bundled = [_cmap(p) for p in sorted(paths.FONTS.iterdir()) if p.suffix.lower() in FONT_TYPES]
+    covered = set.intersection(*bundled) if bundled else set()
+    for font, _, _ in extra_fonts:
+        covered |= _cmap(font)
+    return frozenset(covered)
+
+
+def audience_fonts(project: Project) -> tuple[tuple[Path, int, int], ...]:
+    """Font files in the project's audience folders (what their `@font-face` rules can use)."""
+    found = {path for audience in project.audiences.values() for layer in audience.layers
+             for path in layer.rglob("*") if path.suffix.lower() in FONT_TYPES
+             and path.is_file() and paths.inside(path, layer)}
+    return tuple((path, (info := path.stat()).st_mtime_ns, info.st_size)
+                 for path in sorted(found))
+
+
+def uncovered(text: str, covered: frozenset[int]) -> Iterator[tuple[int, str]]:
+    """(offset, character) of each visible character of `text` that `covered` lacks."""
+    for offset, char in enumerate(text):
+        if ord(char) < 0x80 or ord(char) in covered or char.isspace():
+            continue
+        if unicodedata.category(char)[0] in "CZ":  # controls, format marks, separators
+            continue
+        yield offset, char
+
+
+def _strings(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+
+
+def lint_glyphs(project: Project, sink: Collector) -> None:
+    covered = coverage(audience_fonts(project))
+
+    def report(file: str, line: int | None, column: int | None, chars: Iterable[str]) -> None:
+        distinct = list(dict.fromkeys(chars))
+        if not distinct:
+            return
+        shown = "".join(distinct[:SHOWN]) + ("..." if len(distinct) > SHOWN else "")
+        codes = " ".join(f"U+{ord(c):04X}" for c in distinct[:SHOWN])
+        sink.add(file, f"no bundled font has '{shown}' ({codes}): it prints only where the "
+                 "machine building the PDF has a font for it, and the PDF then differs from "
+                 "machine to machine", line=line, column=column, severity="warning",
+                 hint="add a font that covers it to the audience (a font file in its folder "
+                 "and an @font-face rule in its style.css), or write it another way (such as "
+                 "pinyin)", code="missing-glyph")
+
+    def fields(file: str, line: int | None, value: object) -> None:
+        report(file, line, None, (c for text in _strings(value)
+                                  for _, c in uncovered(text, covered)))
+
+    def body(file: str, first_line: int, text: str) -> None:
+        by_line: dict[int, tuple[int, list[str]]] = {}
+        for offset, char in uncovered(text, covered):
+            line, column = _position(text, offset)
+            by_line.setdefault(line, (column, []))[1].append(char)
+        for line, (column, chars) in by_line.items():
+            report(file, first_line + line - 1, column, chars)
+
+    # What the packs print: PDF metadata (keywords) and a reference's `note` (exports and
+    # embedded files only) may hold any character.
+    fields(CONFIG_FILE, None, project.config.model_dump(mode="json", exclude={"keywords"}))
+    for ref_id, ref in project.references.items():
+        printed = [*(a.display() for a in ref.author or ()), ref.title, ref.container_title,
+                   ref.publisher, ref.publisher_place, ref.number, ref.URL,
+                   ref.custom.descriptor]
+        fields(REFERENCES_FILE, project.reference_lines.get(ref_id),
+               [text for text in printed if text])
+    for area in project.areas:
+        fields(area.display, None, area.meta.model_dump(mode="json"))
+        body(area.display, area.scope_line, area.scope)
+        for note in area.notes:
+            fields(note.display, None, note.meta.model_dump(mode="json", exclude={"claims"}))
+            body(note.display, note.body_line, note.body)
+            for claim in note.claims:
+                fields(claim.location.file, claim.location.line, claim.spec.model_dump(mode="json"))
