@@ -239,6 +239,24 @@ def _hint(problem: str) -> str:
     return "check indentation, quoting and colons on this line"
 
 
+# A quoted text that ends where its author did not mean it to: right after its closing quote
+# comes more text instead of a comma, bracket, brace or comment ("He said "hi" to me").
+_EARLY_DOUBLE = re.compile(r'"(?:[^"\\\n]|\\.)*"[ \t]*[^\s,\]}#:]')
+_EARLY_SINGLE = re.compile(r"'(?:[^'\n]|'')*'[ \t]*[^\s,\]}#:']")
+
+
+def _quote_hint(line: str) -> str:
+    """A hint for the commonest broken line in notes: a quotation mark inside quoted text."""
+    if _EARLY_DOUBLE.search(line):
+        return ('a text in double quotes ends at its next " : write \\" for a quotation mark '
+                "inside it, or use typographic quotes (\u201c \u201d) or single quotes around "
+                "the whole text")
+    if _EARLY_SINGLE.search(line):
+        return ("a text in single quotes ends at its next ' : write '' (two) for an apostrophe "
+                "inside it, or put the whole text in double quotes")
+    return ""
+
+
 def _too_big(display: str, size: int) -> Exception:
     return error(display, f"file is {size / 1e6:.1f} MB, over the {MAX_FILE_BYTES // 2**20} MiB "
                  "limit for a source file", hint="split it into several notes")
@@ -299,7 +317,10 @@ def load_yaml(text: str, display: str, line_offset: int = 0, *,
         mark = exc.problem_mark or exc.context_mark
         at = mark.line + 1 + line_offset if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
-        raise error(display, f"invalid YAML: {problem}", line=at, hint=_hint(problem)) from None
+        lines = text.splitlines()
+        hint = _quote_hint(lines[mark.line]) if mark and mark.line < len(lines) else ""
+        raise error(display, f"invalid YAML: {problem}", line=at,
+                    hint=hint or _hint(problem)) from None
     except yaml.YAMLError as exc:
         raise error(display, f"invalid YAML: {exc}", line=None) from None
     except RecursionError:

@@ -58,6 +58,19 @@ def test_invalid_yaml_points_at_the_line(basic_project):
     assert "invalid YAML" in msg
 
 
+@pytest.mark.parametrize(("old", "new", "hint"), [
+    ('text: "BETA-CLAIM beta fact."', 'text: "The "BETA" claim."', 'write \\" for a quotation'),
+    ('text: "BETA-CLAIM beta fact."', "text: 'The ministry's claim.'", "write '' (two)"),
+])
+def test_a_quotation_mark_inside_quoted_yaml_text_gets_its_own_hint(basic_project, old, new,
+                                                                    hint):
+    """The commonest broken line in a note: a quotation mark inside a quoted text."""
+    edit(basic_project / "sources/beta/10-only.md", old, new)
+    (msg,) = problems(basic_project)
+    assert msg.startswith("sources/beta/10-only.md:5: error: invalid YAML")
+    assert hint in msg
+
+
 def test_unknown_claim_marker_is_located(basic_project):
     note = basic_project / "sources/alpha/20-doubts.md"
     edit(note, "[[AL-06]]", "[[AL-99]]")
