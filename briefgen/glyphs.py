@@ -113,7 +113,8 @@ def lint_glyphs(project: Project, sink: Collector) -> None:
     fields(CONFIG_FILE, None, project.config.model_dump(mode="json", exclude={"keywords"}))
     for ref_id, ref in project.references.items():
         printed = [*(a.display() for a in ref.author or ()), ref.title, ref.container_title,
-                   ref.publisher, ref.publisher_place, ref.number, ref.URL,
+                   ref.publisher, ref.publisher_place, ref.number, ref.URL, ref.DOI,
+                   *(str(v) for v in (ref.volume, ref.issue, ref.page) if v),
                    ref.custom.descriptor]
         fields(REFERENCES_FILE, project.reference_lines.get(ref_id),
                [text for text in printed if text])

@@ -137,12 +137,21 @@ def reference_entry(ref: Reference) -> Markup:
         parts.append(escape("; ".join(a.display() for a in ref.author)) + Markup("."))
     parts.append(Markup("<cite>") + escape(ref.title) + Markup("</cite>."))
     tail = [x for x in (ref.container_title, ref.publisher, ref.publisher_place) if x]
+    if ref.volume:
+        tail.append(f"vol. {ref.volume}")
+    if ref.issue:
+        tail.append(f"no. {ref.issue}")
+    if ref.page:
+        tail.append(f"{'pp.' if '-' in str(ref.page) or '–' in str(ref.page) else 'p.'} "
+                    f"{ref.page}")
     if ref.number:
         tail.append(ref.number)
     if ref.issued:
         tail.append(ref.issued.display())
     if tail:
         parts.append(escape(", ".join(tail)) + Markup("."))
+    if ref.DOI:
+        parts.append(Markup('<span class="url">doi:') + escape(ref.DOI) + Markup("</span>"))
     if ref.URL:
         parts.append(Markup('<span class="url">') + escape(ref.URL) + Markup("</span>"))
     if ref.accessed:

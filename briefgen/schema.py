@@ -175,6 +175,11 @@ class Reference(Strict):
     URL: str | None = None
     accessed: DateParts | None = None
     container_title: str | None = Field(None, alias="container-title")
+    # CSL-JSON's locating fields for journal articles and books: volume, issue, pages, DOI.
+    volume: str | int | None = None
+    issue: str | int | None = None
+    page: str | int | None = None
+    DOI: str | None = Field(None, pattern=r"^10\.\d{4,9}/\S+$")
     number: str | None = None
     note: str | None = None
     language: str | None = None
@@ -280,6 +285,10 @@ def validate(model: type[M], data: Any, display: str, sink: Collector,  # noqa: 
             elif kind == "missing":
                 sink.add(display, f"missing required key '{where}'",
                          line=line_of(data, loc[:-1]), hint="add it")
+            elif str(loc[-1]) == "DOI" and kind.startswith("string_pattern"):
+                sink.add(display, f"{where}: '{err['input']}' is not a DOI", line=line,
+                         hint="write the DOI alone, like 10.1234/abc.2021.3 (a doi.org link "
+                         "goes in URL)")
             else:
                 sink.add(display, f"{where or what or 'value'}: {err['msg']}", line=line,
                          hint=_value_hint(kind))

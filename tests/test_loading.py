@@ -228,3 +228,19 @@ def test_deep_nesting_is_a_located_error(basic_project, yaml_parser, text):
     (msg,) = problems(basic_project)
     assert msg.startswith("sources/beta/20-bad.md:"), msg
     assert "nest" in msg and "hint:" in msg, msg
+
+
+def test_journal_references_carry_volume_issue_pages_and_doi(basic_project):
+    from briefgen.render import reference_entry
+
+    edit(basic_project / "sources/references.yaml", '  title: "Report Bravo"\n',
+         '  title: "Report Bravo"\n  container-title: "Journal of Audits"\n  volume: 12\n'
+         '  issue: "3"\n  page: "45-67"\n  DOI: "10.1234/audit.2021.003"\n')
+    project = load_project(basic_project)
+    entry = str(reference_entry(project.references["report-b"]))
+    assert "Journal of Audits, vol. 12, no. 3, pp. 45-67, 2021." in entry
+    assert "doi:10.1234/audit.2021.003" in entry
+    edit(basic_project / "sources/references.yaml", '"10.1234/audit.2021.003"', '"audit-3"')
+    (msg,) = problems(basic_project)
+    assert msg.startswith("sources/references.yaml:") and "'audit-3' is not a DOI" in msg
+    assert "like 10.1234/abc.2021.3" in msg
