@@ -123,9 +123,11 @@ def resolve_page_references_early() -> bool:
 # page skips the front matter's pages, the front matter's first page follows the cover's.
 #
 # This needs the number of cover pages (c) and front-matter pages (k) before layout. They
-# are guessed (one each, or what the last pack of the same audience in this process had),
-# measured after layout, and the layout is done again with the measured numbers when a guess
-# was wrong. A PDF never depends on a guess, only the time does.
+# are guessed from what earlier packs of the same audience took in this process (one each
+# for a short contents; `FrontGuess`), measured after layout, and the layout is done again
+# with the measured numbers when a guess was wrong; a contents too long to guess is laid out
+# in document order and measured for the next pack. A PDF never depends on a guess, only the
+# time does.
 #
 # It is used only where the order of layout cannot change the result, which is checked before
 # layout: no stylesheet but briefgen's own base.css uses left/right/blank/nth pages, page or

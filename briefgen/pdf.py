@@ -335,14 +335,15 @@ class Renderer:
                 rendered = document.render(font_config=self.font_config, **{
                     **options, "stylesheets": [*options["stylesheets"], extra]})
                 found = plan.measure(rendered)
+                if found is not None:
+                    guess.learn(plan.items, *found)
+                    if found == (plan.cover_pages, plan.front_pages):
+                        return plan.reorder(rendered)
+                # Laid out again (with what was measured, or in document order), after letting
+                # go of this layout: two at once would double the peak memory.
+                del rendered
                 if found is None:
                     break
-                guess.learn(plan.items, *found)
-                if found == (plan.cover_pages, plan.front_pages):
-                    return plan.reorder(rendered)
-                # A wrong guess: lay out again with what was measured, after letting go of
-                # this layout (two at once would double the peak memory).
-                del rendered
                 plan.cover_pages, plan.front_pages = found
             plan.undo()
         rendered = document.render(font_config=self.font_config, **options)
