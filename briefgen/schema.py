@@ -167,6 +167,9 @@ class Reference(Strict):
     id: str = Field(pattern=ID_PATTERN)
     type: str = "document"
     title: str = Field(min_length=1)
+    # CSL's title in the original language, kept in the exports and the embedded files but
+    # not printed (it may be in a script the fonts lack: see glyphs.py).
+    original_title: str | None = Field(None, alias="original-title")
     author: list[Name] = []
     editor: list[Name] = []
     issued: DateParts | None = None
