@@ -24,6 +24,9 @@ from briefgen import paths
 from briefgen.errors import Collector
 from briefgen.markup import _position
 from briefgen.model import CONFIG_FILE, REFERENCES_FILE, Project
+from briefgen.pack import effective_handling, most_restrictive
+
+PUBLIC = "CLEAR"
 
 FONT_TYPES = {".ttf", ".otf", ".woff", ".woff2"}
 SHOWN = 8  # distinct characters named in one warning
@@ -80,33 +83,46 @@ def _strings(value: object) -> Iterator[str]:
             yield from _strings(item)
 
 
+def _scripts(chars: list[str]) -> str:
+    """The scripts of `chars` by the first word of their Unicode names (CJK, ARABIC, ...)."""
+    names = (unicodedata.name(c, "UNNAMED").split()[0] for c in chars)
+    return ", ".join(dict.fromkeys(names))
+
+
 def lint_glyphs(project: Project, sink: Collector) -> None:
     covered = coverage(audience_fonts(project))
 
-    def report(file: str, line: int | None, column: int | None, chars: Iterable[str]) -> None:
+    def report(file: str, line: int | None, column: int | None, chars: Iterable[str],
+               handling: str) -> None:
         distinct = list(dict.fromkeys(chars))
         if not distinct:
             return
-        shown = "".join(distinct[:SHOWN]) + ("..." if len(distinct) > SHOWN else "")
-        codes = " ".join(f"U+{ord(c):04X}" for c in distinct[:SHOWN])
-        sink.add(file, f"no bundled font has '{shown}' ({codes}): it prints only where the "
-                 "machine building the PDF has a font for it, and the PDF then differs from "
-                 "machine to machine", line=line, column=column, severity="warning",
+        if handling == PUBLIC:
+            shown = "".join(distinct[:SHOWN]) + ("..." if len(distinct) > SHOWN else "")
+            codes = " ".join(f"U+{ord(c):04X}" for c in distinct[:SHOWN])
+            what = f"'{shown}' ({codes})"
+        else:
+            # Build messages never print what a TLP above CLEAR withholds: the script only.
+            what = (f"{len(distinct)} character(s) of this TLP:{handling} text "
+                    f"({_scripts(distinct)})")
+        sink.add(file, f"no bundled font has {what}: it prints only where the machine building "
+                 "the PDF has a font for it, and the PDF then differs from machine to machine",
+                 line=line, column=column, severity="warning",
                  hint="add a font that covers it to the audience (a font file in its folder "
                  "and an @font-face rule in its style.css), or write it another way (such as "
                  "pinyin)", code="missing-glyph")
 
-    def fields(file: str, line: int | None, value: object) -> None:
+    def fields(file: str, line: int | None, value: object, handling: str = PUBLIC) -> None:
         report(file, line, None, (c for text in _strings(value)
-                                  for _, c in uncovered(text, covered)))
+                                  for _, c in uncovered(text, covered)), handling)
 
-    def body(file: str, first_line: int, text: str) -> None:
+    def body(file: str, first_line: int, text: str, handling: str) -> None:
         by_line: dict[int, tuple[int, list[str]]] = {}
         for offset, char in uncovered(text, covered):
             line, column = _position(text, offset)
             by_line.setdefault(line, (column, []))[1].append(char)
         for line, (column, chars) in by_line.items():
-            report(file, first_line + line - 1, column, chars)
+            report(file, first_line + line - 1, column, chars, handling)
 
     # What the packs print: PDF metadata (keywords) and a reference's `note` (exports and
     # embedded files only) may hold any character.
@@ -117,12 +133,16 @@ def lint_glyphs(project: Project, sink: Collector) -> None:
                    *(str(v) for v in (ref.volume, ref.issue, ref.page) if v),
                    ref.custom.descriptor]
         fields(REFERENCES_FILE, project.reference_lines.get(ref_id),
-               [text for text in printed if text])
+               [text for text in printed if text], ref.custom.tlp)
     for area in project.areas:
-        fields(area.display, None, area.meta.model_dump(mode="json"))
-        body(area.display, area.scope_line, area.scope)
+        fields(area.display, None, area.meta.model_dump(mode="json"), area.meta.handling)
+        body(area.display, area.scope_line, area.scope, area.meta.handling)
         for note in area.notes:
-            fields(note.display, None, note.meta.model_dump(mode="json", exclude={"claims"}))
-            body(note.display, note.body_line, note.body)
+            handling = most_restrictive(area.meta.handling, effective_handling(note))
+            fields(note.display, None, note.meta.model_dump(mode="json", exclude={"claims"}),
+                   handling)
+            body(note.display, note.body_line, note.body, handling)
             for claim in note.claims:
-                fields(claim.location.file, claim.location.line, claim.spec.model_dump(mode="json"))
+                fields(claim.location.file, claim.location.line,
+                       claim.spec.model_dump(mode="json"),
+                       most_restrictive(handling, claim.spec.handling))

@@ -270,3 +270,21 @@ def test_a_text_naming_what_its_pack_does_not_hold_fails_the_pack(canary):
         assert "does not hold; the pack was not built" in problem.message
         assert problem.location.file == area.display
         assert found_in(problem.message) == []
+
+
+def test_missing_glyph_warnings_never_quote_a_withheld_text(tmp_path):
+    """The missing-glyph lint quotes the characters it cannot print, but only from TLP:CLEAR
+    texts: for a text above CLEAR it names the script, as build messages never print what a
+    handling marking withholds."""
+    root = make_canary_project(tmp_path / "p")
+    red = root / "sources" / "beta" / "20-red.md"
+    red.write_text(red.read_text().replace("CANARY-REDBODY-8815 restricted text",
+                                           "CANARY-REDBODY-8815 红色金丝雀 restricted text"))
+    clear = root / "sources" / "beta" / "10-only.md"
+    clear.write_text(clear.read_text() + "\nA public name: 公安部.\n")
+    proc = run(root, "check")
+    messages = proc.stdout + proc.stderr
+    assert "sources/beta/20-red.md:12:21: warning: no bundled font has 5 character(s) of this " \
+           "TLP:RED text (CJK)" in messages
+    assert not any(c in messages for c in "红色金丝雀")
+    assert "no bundled font has '公安部'" in messages            # a CLEAR text is quoted
