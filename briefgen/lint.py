@@ -11,7 +11,7 @@ import re
 from briefgen.claims import CREDIBILITY_WORDS, LIKELIHOOD_SCALE, Status, grade, root_source
 from briefgen.errors import Collector, Diagnostic
 from briefgen.glyphs import lint_glyphs
-from briefgen.markup import _position, find_images, find_markers, note_anchor, web_or_anchor
+from briefgen.markup import _position, find_markers, note_anchor, web_or_anchor
 from briefgen.model import REFERENCES_FILE, Area, Project
 from briefgen.schema import TLP_ORDER
 
@@ -118,13 +118,13 @@ def _lint_texts(project: Project, area: Area, sink: Collector) -> None:
     notes = {n.slug for n in area.notes}
     used = {m.target for _, text, _ in area.texts() for m in find_markers(text)
             if m.kind == "claim"}
+    for display, first, image, _ in area.images():  # found once, by the loader
+        if not image.alt:
+            sink.add(display, "image without alt text", line=first + image.line - 1,
+                     column=image.column, severity="warning", code="missing-alt-text",
+                     hint="describe the image: ![what it shows](file.png); audiences "
+                          "with require_alt_text refuse to build without it")
     for display, text, first in area.texts():
-        for image in find_images(text):
-            if not image.alt:
-                sink.add(display, "image without alt text", line=first + image.line - 1,
-                         column=image.column, severity="warning", code="missing-alt-text",
-                         hint="describe the image: ![what it shows](file.png); audiences "
-                              "with require_alt_text refuse to build without it")
         for match in LINK.finditer(text):
             target = match.group(1)
             line_in_text, column = _position(text, match.start())  # cached line index

@@ -15,17 +15,17 @@ from dataclasses import dataclass, field, replace
 
 from briefgen.claims import Grading, Status, grade
 from briefgen.errors import Location
-from briefgen.markup import find_images, find_markers
+from briefgen.markup import find_markers
 from briefgen.model import Area, Audience, Claim, Note, Project
 from briefgen.schema import TLP_ORDER, KeyJudgment, Reference
 
 
 def missing_alt_text(pack: Pack) -> list[Location]:
     """Where each image of the pack without alt text is."""
-    texts = [(pack.area.display, pack.area.scope, pack.area.scope_line)]
-    texts += [(n.display, n.body, n.body_line) for n in pack.notes]  # included notes only
+    texts = [(pack.area.display, pack.area.scope_line, pack.area.scope_images)]
+    texts += [(n.display, n.body_line, n.images) for n in pack.notes]  # included notes only
     return [Location(display, first + image.line - 1, image.column)
-            for display, text, first in texts for image in find_images(text) if not image.alt]
+            for display, first, found in texts for image, _ in found if not image.alt]
 
 
 def most_restrictive(*labels: str) -> str:
