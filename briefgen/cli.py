@@ -191,11 +191,13 @@ def _print_diagnostics(diagnostics: list[Diagnostic]) -> None:
 
 
 def cmd_check(args: argparse.Namespace, root: Path) -> int:
-    from briefgen.loading import load_project
+    from briefgen.loading import audience_file_problems, load_project
 
     try:
         project = load_project(root)
-        diagnostics = list(project.warnings)
+        diagnostics = [d for audience in project.audiences.values()
+                       for d in audience_file_problems(project.root, audience.directory)]
+        diagnostics += project.warnings
     except BriefgenError as exc:
         project, diagnostics = None, exc.diagnostics
     failed = any(d.severity == "error" for d in diagnostics) or (args.strict and diagnostics)

@@ -24,7 +24,7 @@ from briefgen import paths
 from briefgen.errors import Collector
 from briefgen.markup import _position
 from briefgen.model import CONFIG_FILE, REFERENCES_FILE, Project
-from briefgen.pack import effective_handling, most_restrictive
+from briefgen.pack import most_restrictive
 
 PUBLIC = "CLEAR"
 
@@ -135,10 +135,10 @@ def lint_glyphs(project: Project, sink: Collector) -> None:
         fields(REFERENCES_FILE, project.reference_lines.get(ref_id),
                [text for text in printed if text], ref.custom.tlp)
     for area in project.areas:
-        fields(area.display, None, area.meta.model_dump(mode="json"), area.meta.handling)
-        body(area.display, area.scope_line, area.scope, area.meta.handling)
+        fields(area.display, None, area.meta.model_dump(mode="json"), area.handling)
+        body(area.display, area.scope_line, area.scope, area.handling)
         for note in area.notes:
-            handling = most_restrictive(area.meta.handling, effective_handling(note))
+            handling = note.handling
             fields(note.display, None, note.meta.model_dump(mode="json", exclude={"claims"}),
                    handling)
             body(note.display, note.body_line, note.body, handling)

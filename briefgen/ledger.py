@@ -16,7 +16,7 @@ from briefgen import __version__
 from briefgen.claims import CREDIBILITY_WORDS
 from briefgen.errors import error
 from briefgen.model import Audience, Project
-from briefgen.pack import Pack, assemble, effective_handling, most_restrictive
+from briefgen.pack import Pack, assemble
 from briefgen.schema import TLP_ORDER, Reference, normalise_tlp
 
 LEDGER_SCHEMA = "https://briefgen.invalid/schemas/ledger-1.json"
@@ -25,8 +25,7 @@ PUBLIC = "CLEAR"  # the only marking a publishing format (ClaimReview) may carry
 
 def claim_records(pack: Pack) -> list[dict]:
     """One record per claim in the pack, as its audience may see it."""
-    label = {c.id: most_restrictive(effective_handling(n), pack.area.meta.handling)
-             for n in pack.notes for c in n.claims}
+    label = {c.id: n.handling for n in pack.notes for c in n.claims}
     records = []
     for claim in pack.claims:
         g = pack.gradings[claim.id]

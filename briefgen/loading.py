@@ -18,7 +18,7 @@ from briefgen.errors import BriefgenError, Collector, Diagnostic, Location
 from briefgen.lint import lint
 from briefgen.markup import find_markers
 from briefgen.model import CONFIG_FILE, REFERENCES_FILE, Area, Audience, Claim, Note, Project
-from briefgen.pack import effective_handling, most_restrictive
+from briefgen.pack import most_restrictive
 from briefgen.schema import (
     TLP_ORDER,
     AreaMeta,
@@ -38,6 +38,8 @@ from briefgen.yamlio import (
 )
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+LINK_HINT = ("copy the file here, or move it; briefgen reads only plain files of the project "
+             "(no links), so each text has the handling of the folder it really lives in")
 
 
 def load_project(root: Path) -> Project:
@@ -47,9 +49,9 @@ def load_project(root: Path) -> Project:
 
     def read_yaml(path: Path) -> object:
         files.append(path)
-        if not paths.inside(path, root):
-            sink.add(paths.shown(path, root), "points outside the project (symlink?)",
-                     hint="project files must live inside the project folder")
+        problem = paths.link_problem(path, root) if path.exists() or path.is_symlink() else ""
+        if problem:
+            sink.add(paths.shown(path, root), problem, hint=LINK_HINT, code="link")
             return None
         try:
             return load_yaml_file(path, paths.shown(path, root))
@@ -63,7 +65,8 @@ def load_project(root: Path) -> Project:
         else None
     audiences = _load_audiences(root, sink, read_yaml)
     references, ref_lines = _load_references(root, sink, read_yaml)
-    areas = _load_areas(root, sink, files)
+    floor = config.handling if config is not None else "CLEAR"
+    areas = _load_areas(root, sink, files, floor)
     sink.raise_if_errors()
     assert config is not None
     if config.default_audience not in audiences:
@@ -73,22 +76,38 @@ def load_project(root: Path) -> Project:
                  line=_key_line(raw_config, "default_audience"), hint=f"audiences found: {known}")
     project = Project(root, config, references, ref_lines, tuple(areas), audiences, tuple(files))
     sink.diagnostics.extend(cross_check(project))
+    _check_audience_files(root, audiences, sink)
     sink.raise_if_errors()
-    _check_stylesheets(root, audiences, sink)
     sink.diagnostics.extend(lint(project))
     ignored = set(config.lint.ignore)
     return replace(project, warnings=tuple(d for d in sink.diagnostics
                                            if d.code not in ignored))
 
 
-def _check_stylesheets(root: Path, audiences: dict[str, Audience], sink: Collector) -> None:
+def audience_file_problems(root: Path, folder: Path) -> tuple[Diagnostic, ...]:
+    """Every file of a project's audience folder must be a plain file of the project: no
+    symbolic or hard links, pipes or devices (a template or stylesheet linked to a note would
+    print or serve it). A problem fails that audience's packs only (`check` reports it)."""
+    sink = Collector()
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted([*filenames, *(d for d in dirnames
+                                          if os.path.islink(os.path.join(dirpath, d)))]):
+            path = Path(dirpath) / name
+            problem = paths.link_problem(path, root)
+            if problem and not name.startswith("."):
+                sink.add(paths.shown(path, root), problem, hint=LINK_HINT, code="link")
+    return tuple(sink.diagnostics)
+
+
+def _check_audience_files(root: Path, audiences: dict[str, Audience], sink: Collector) -> None:
     """CSS syntax warnings for the project's own stylesheets (briefgen's are tested)."""
     from briefgen.css import check_stylesheet
 
     for audience in audiences.values():
         for path in (audience.directory / "style.css",
                      audience.directory / "templates" / "base.css"):
-            if path.is_file() and paths.inside(path, root):
+            if path.is_file() and not paths.link_problem(path, root):
                 display = paths.shown(path, root)
                 try:
                     check_stylesheet(read_text(path, display), display, sink)
@@ -145,12 +164,11 @@ def _load_audiences(root: Path, sink: Collector, read_yaml: YamlReader) -> dict[
         if raw is None:
             continue
         base = None
-        if isinstance(raw, LocDict) and isinstance(raw.get("extends"), str):
+        # `extends:` names a built-in audience, never a path: only a name from the list is
+        # joined to briefgen's audiences folder (validation below reports any other value).
+        if isinstance(raw, LocDict) and raw.get("extends") in paths.BUILTIN_AUDIENCES:
             base = paths.AUDIENCES / raw["extends"]
-            if base.is_dir():
-                raw = _extend(raw, load_yaml_file(base / "audience.yaml", str(base)))
-            else:
-                base = None  # validation below reports the unknown name
+            raw = _extend(raw, load_yaml_file(base / "audience.yaml", str(base)))
         cfg = validate(AudienceConfig, raw, display, sink)
         if cfg is not None:
             audiences[folder.name] = Audience(folder.name, folder, cfg, base)
@@ -212,7 +230,7 @@ def _load_references(root: Path, sink: Collector,
     return references, lines
 
 
-def _load_areas(root: Path, sink: Collector, files: list[Path]) -> list[Area]:
+def _load_areas(root: Path, sink: Collector, files: list[Path], floor: str) -> list[Area]:
     sources = root / "sources"
     areas: list[Area] = []
     if not sources.is_dir():
@@ -226,11 +244,15 @@ def _load_areas(root: Path, sink: Collector, files: list[Path]) -> list[Area]:
             sink.add(paths.shown(folder, root), "area folder names use a-z, 0-9, '-' and '_'",
                      hint="rename the folder; the name becomes the PDF's file name")
             continue
+        if folder.is_symlink():
+            sink.add(paths.shown(folder, root), "area folder is a symbolic link",
+                     hint=LINK_HINT, code="link")
+            continue
         if not (folder / "_area.md").is_file():
             sink.add(display_area, "area folder without _area.md",
                      hint="add _area.md with front matter (title, order, key_judgments)")
             continue
-        area = _load_area(root, folder, sink, files)
+        area = _load_area(root, folder, sink, files, floor)
         if area is not None:
             areas.append(area)
     areas.sort(key=lambda a: (a.meta.order, a.slug))
@@ -240,9 +262,9 @@ def _load_areas(root: Path, sink: Collector, files: list[Path]) -> list[Area]:
 def _read_doc(root: Path, path: Path, sink: Collector,
               files: list[Path]) -> FrontMatterDoc | None:
     display = paths.shown(path, root)
-    if not paths.inside(path, root):
-        sink.add(display, "points outside the project (symlink?)",
-                 hint="sources must live inside the project folder")
+    problem = paths.link_problem(path, root)
+    if problem:
+        sink.add(display, problem, hint=LINK_HINT, code="link")
         return None
     files.append(path)
     try:
@@ -252,26 +274,28 @@ def _read_doc(root: Path, path: Path, sink: Collector,
         return None
 
 
-def _load_area(root: Path, folder: Path, sink: Collector, files: list[Path]) -> Area | None:
+def _load_area(root: Path, folder: Path, sink: Collector, files: list[Path],
+               floor: str) -> Area | None:
     display = paths.shown(folder / "_area.md", root)
     doc = _read_doc(root, folder / "_area.md", sink, files)
     meta = validate(AreaMeta, doc.meta, display, sink) if doc else None
+    handling = most_restrictive(floor, meta.handling if meta else "CLEAR")
     notes: list[Note] = []
     for path in sorted(folder.glob("*.md")):
         if path.name == "_area.md" or path.name.startswith("."):
             continue
-        note = _load_note(root, folder.name, path, sink, files)
+        note = _load_note(root, folder.name, path, sink, files, handling)
         if note is not None:
             notes.append(note)
     if meta is None or doc is None:
         return None
     notes.sort(key=lambda n: (n.meta.order, n.slug))
     return Area(folder.name, display, meta, doc.body, doc.body_line,
-                tuple(notes), images.locate_all(root, display, doc.body))
+                tuple(notes), images.locate_all(root, display, doc.body), handling)
 
 
 def _load_note(root: Path, area: str, path: Path, sink: Collector,
-               files: list[Path]) -> Note | None:
+               files: list[Path], floor: str) -> Note | None:
     display = paths.shown(path, root)
     doc = _read_doc(root, path, sink, files)
     if doc is None:
@@ -284,8 +308,9 @@ def _load_note(root: Path, area: str, path: Path, sink: Collector,
     for index, spec in enumerate(meta.claims):
         line = raw_claims.item_lines[index] if isinstance(raw_claims, LocList) else doc.meta.line
         claims.append(Claim(spec, area, path.stem, Location(display, line)))
+    handling = most_restrictive(floor, meta.handling, *(c.spec.handling for c in claims))
     return Note(path.stem, display, meta, doc.body, doc.body_line, tuple(claims),
-                images.locate_all(root, display, doc.body))
+                images.locate_all(root, display, doc.body), handling)
 
 
 def cross_check(project: Project) -> list[Diagnostic]:
@@ -363,9 +388,8 @@ def handling_errors(project: Project) -> list[Diagnostic]:
     handling: dict[str, str] = {}
     for area in project.areas:
         for note in area.notes:
-            label = effective_handling(note)
             for claim in note.claims:
-                handling[claim.id] = most_restrictive(label, area.meta.handling)
+                handling[claim.id] = note.handling
     handling.update({r.id: r.custom.tlp for r in project.references.values()})
     for area in project.areas:
         for display, label, text, first, exact in _handled_texts(area):
@@ -394,14 +418,14 @@ def _handled_texts(area: Area) -> Iterator[tuple[str, str, str, int | None, bool
     """(file, handling, text, line, exact) of everything a pack prints from an area: `line`
     is the text's first line, or (`exact`) the line to name for any mention in it."""
     meta = area.meta
-    label = most_restrictive(meta.handling)
+    label = area.handling
     yield area.display, label, area.scope, area.scope_line, False
     front = [meta.summary, meta.source_summary]
     front += [t for kj in meta.key_judgments for t in (kj.text, kj.basis)]
     front += [t for item in meta.editorial for t in (item.excerpt, item.reason)]
     yield area.display, label, "\n".join(front), None, True
     for note in area.notes:
-        note_label = most_restrictive(effective_handling(note), label)
+        note_label = note.handling
         yield note.display, note_label, note.body, note.body_line, False
         for claim in note.claims:
             spec = claim.spec

@@ -50,6 +50,10 @@ class Note:
     body_line: int
     claims: tuple[Claim, ...]
     images: FoundImages = ()
+    # The note's one handling, computed once by the loader: the strictest of the project's,
+    # the area's, the note's own and its claims' (a sentence carrying a restricted claim would
+    # leak it). Every check, pack and message reads this, never the front matter.
+    handling: str = "CLEAR"
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class Area:
     scope_line: int
     notes: tuple[Note, ...]
     scope_images: FoundImages = ()
+    handling: str = "CLEAR"  # the strictest of the project's and the area's own (loader)
 
     @property
     def claims(self) -> tuple[Claim, ...]:

@@ -32,10 +32,6 @@ def most_restrictive(*labels: str) -> str:
     return max(labels, key=TLP_ORDER.__getitem__)
 
 
-def effective_handling(note: Note) -> str:
-    return most_restrictive(note.meta.handling, *(c.spec.handling for c in note.claims))
-
-
 @dataclass(frozen=True)
 class Withheld:
     what: str       # "area" | "note" | "reference"
@@ -92,17 +88,16 @@ def _shown(ref: Reference, visible: dict[str, Reference]) -> Reference:
 
 def assemble(project: Project, area: Area, audience: Audience) -> Pack | None:
     """The pack for `area` as `audience` may see it, or None if the whole area is withheld."""
-    if not audience.clears(area.meta.handling):
+    if not audience.clears(area.handling):
         return None
     withheld: list[Withheld] = []
     visible = visible_references(project, audience)
     kept: list[Note] = []
     for note in area.notes:
-        label = effective_handling(note)
-        if audience.clears(label):
+        if audience.clears(note.handling):
             kept.append(note)
         else:
-            withheld.append(Withheld("note", note.display, label))
+            withheld.append(Withheld("note", note.display, note.handling))
     notes = [_visible_note(note, visible) for note in kept]
     claims = tuple(c for n in notes for c in n.claims)
     thresholds = project.config.thresholds
@@ -122,8 +117,7 @@ def assemble(project: Project, area: Area, audience: Audience) -> Pack | None:
             continue
         order[ref_id] = len(order) + 1
     references = {ref_id: _shown(project.references[ref_id], visible) for ref_id in order}
-    tlp = most_restrictive(project.config.handling, area.meta.handling,
-                           *(effective_handling(n) for n in notes),
+    tlp = most_restrictive(area.handling, *(n.handling for n in notes),
                            *(r.custom.tlp for r in references.values()))
     return Pack(project, area, audience, tuple(notes), claims, gradings,
                 tuple(area.meta.key_judgments), references, order, tlp, withheld)

@@ -8,6 +8,7 @@ before it answers, so a link out of the project is outside however it is spelled
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from briefgen.errors import error
@@ -32,6 +33,41 @@ def inside(path: Path, folder: Path) -> bool:
         return path.resolve().is_relative_to(folder.resolve())
     except (OSError, RuntimeError, ValueError):
         return False
+
+
+def link_problem(path: Path, root: Path) -> str:
+    """Why `path` may not be read or served as a file of the project at `root` ('' if it may).
+
+    A project file is identified by where it really lives: it must be a regular file reached
+    from `root` through real folders only. A symbolic link (the file itself or any folder on
+    the way) or a hard link (a second name for a file that lives elsewhere, perhaps in a
+    restricted area) would give one text two places and so two handlings; both are refused,
+    and so are pipes, sockets and devices, wherever a file is read or served.
+    """
+    root = root.resolve()
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        return "is outside the project"
+    current = root
+    info = None
+    for index, part in enumerate(parts):
+        current = current / part
+        try:
+            info = current.lstat()
+        except OSError:
+            return "does not exist"
+        if stat.S_ISLNK(info.st_mode):
+            if not inside(current, root):
+                return "points outside the project (a symbolic link)"
+            return ("is a symbolic link (to elsewhere in the project)"
+                    if index == len(parts) - 1
+                    else f"is inside a folder that is a symbolic link ({part})")
+    if info is None or not stat.S_ISREG(info.st_mode):
+        return "is not a regular file"
+    if info.st_nlink > 1:
+        return "is a hard link (the same file has another name elsewhere)"
+    return ""
 
 
 def shown(path: Path, base: Path) -> str:

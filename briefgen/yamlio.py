@@ -269,14 +269,22 @@ def read_text(path: Path, display: str) -> str:
     one stat, not 50 MB of memory; a FIFO or device cannot make the build wait forever.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+                     | getattr(os, "O_NOFOLLOW", 0))
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise error(display, "is a symbolic link",
+                        hint="copy the file here; briefgen reads only plain files") from None
         raise error(display, f"cannot read file: {exc.strerror or exc}") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise error(display, "not a regular file",
                         hint="sources must be ordinary text files, not folders, pipes or devices")
+        if info.st_nlink > 1:
+            raise error(display, "is a hard link (the same file has another name elsewhere)",
+                        hint="copy the file instead of linking it; a text must have one "
+                             "place, and so one handling")
         if info.st_size > MAX_FILE_BYTES:
             raise _too_big(display, info.st_size)
         with os.fdopen(fd, "rb", closefd=False) as handle:

@@ -233,7 +233,7 @@ def test_a_templates_folder_that_is_a_link_is_refused(basic_project):
         basic_project / "sources" / "alpha", target_is_directory=True)
     proc = run(basic_project, "build", "--audience", "study-group")
     assert proc.returncode == 1 and "CANARY" not in proc.stdout + proc.stderr
-    assert "templates is a symbolic link" in proc.stderr
+    assert "styles/study-group/templates: is a symbolic link" in proc.stderr
 
 
 # --- where a build writes and deletes -------------------------------------------------------

@@ -386,5 +386,7 @@ def test_audience_files_linked_outside_fail_that_audience_only(basic_project, tm
     (problem,) = status["restricted"].problems
     assert problem.format() == (
         "styles/restricted/templates/cover.html.j2: error: points outside the project "
-        "(symlink?)\n    hint: audience styles and templates must live inside the project")
+        "(a symbolic link) [link]\n    hint: copy the file here, or move it; briefgen reads "
+        "only plain files of the project (no links), so each text has the handling of the "
+        "folder it really lives in")
     assert not (basic_project / "output" / "restricted" / "beta.pdf").exists()

@@ -16,7 +16,6 @@ from pathlib import Path
 from briefgen import paths
 from briefgen.build.cache import (
     MANIFEST,
-    escaping_files,
     input_hash,
     read_manifest,
     remove_output,
@@ -33,6 +32,7 @@ from briefgen.build.workers import (
     render_job,
 )
 from briefgen.errors import error
+from briefgen.loading import audience_file_problems
 from briefgen.model import Project, stylesheets_for
 from briefgen.pack import assemble, confined
 from briefgen.paths import output_folder
@@ -147,7 +147,7 @@ def _plan(project: Project, out_dir: Path, areas: list[str], audiences: list[str
     pending: list[Job] = []
     for audience_name in audiences:
         audience = project.audiences[audience_name]
-        escaped = escaping_files(project.root, audience.directory)
+        refused = audience_file_problems(project.root, audience.directory)
         for slug in areas:
             area = area_map[slug]
             output = out_dir / audience_name / f"{slug}.pdf"
@@ -159,10 +159,10 @@ def _plan(project: Project, out_dir: Path, areas: list[str], audiences: list[str
                 result.status, result.output = PackStatus.WITHHELD, ""
                 report(result)
                 continue
-            if escaped:
-                report(result.fail("points outside the project (symlink?)", escaped[0],
-                                   hint="audience styles and templates must live inside "
-                                        "the project"))
+            if refused:
+                result.status = PackStatus.FAILED
+                result.diagnostics.extend(refused)
+                report(result)
                 continue
             remove_partial_writes(output)  # left by a build that was killed mid-write
             digest = input_hash(project, area, audience)

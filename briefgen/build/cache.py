@@ -86,18 +86,6 @@ def _file_digest(path: Path, roots: list[Path]) -> bytes:
         return f"unreadable:{exc}".encode()
 
 
-def escaping_files(project_root: Path, folder: Path) -> list[str]:
-    """Files under `folder` that resolve outside the project (symlinks), as project paths.
-
-    An audience folder holds templates that are read as Jinja source and stylesheets: a link
-    from there to a file outside the project must not be rendered into a pack.
-    """
-    if not folder.is_dir():
-        return []
-    return [paths.shown(path, project_root) for path in sorted(folder.rglob("*"))
-            if not paths.inside(path, project_root)]
-
-
 def read_manifest(out_dir: Path) -> dict[str, dict]:
     try:
         data = json.loads((out_dir / MANIFEST).read_text("utf-8"))
