@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
+import math
 import os
 import shutil
 import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from briefgen import __version__
 from briefgen.errors import BriefgenError, Diagnostic, error
@@ -63,10 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="stop a pack that takes longer and report it failed; the others "
                         "still build (default: 300; 0: no limit)")
+    _messages_option(b)
 
     c = sub.add_parser("check", help="validate the project without building", parents=[common])
     c.add_argument("--strict", action="store_true", help="warnings fail too")
     c.add_argument("--format", choices=("text", "json"), default="text")
+    _messages_option(c)
 
     cl = sub.add_parser("claims", help="list every claim with its computed status",
                         parents=[common])
@@ -109,6 +113,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _messages_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--clearance", metavar="LEVEL", default="CLEAR", type=_tlp,
+                        help="quote text up to this TLP level in messages (default: CLEAR: "
+                             "a message about text marked above it names the file and line "
+                             "and says '(withheld: TLP:...)', so logs can be shared)")
+
+
+def _tlp(value: str) -> str:
+    """A TLP level as FIRST writes it or bare (`TLP:RED`, `red`). No schema import: argparse
+    runs this on the default too, and the no-op build must not load pydantic."""
+    from briefgen.errors import TLP_ORDER
+
+    level = value.strip().upper().removeprefix("TLP:").strip()
+    if level not in TLP_ORDER:
+        raise argparse.ArgumentTypeError(f"not a TLP level: {value!r} (CLEAR, GREEN, AMBER, "
+                                         "AMBER+STRICT, RED)")
+    return str(level)
+
+
 def _clearance_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--audience", metavar="NAME", default=None,
                         help="list what this audience may see (default: the project's "
@@ -137,7 +160,72 @@ def _common_options(parser: argparse.ArgumentParser, default: object) -> None:
                         help="also list unchanged and withheld packs")
 
 
+EXIT_CLOSED_PIPE = 128 + 13  # as if SIGPIPE had ended the process: the shell convention
+
+
+class _ClosedPipeSafe(io.TextIOBase):
+    """A standard stream that, once its reader has gone (`briefgen build | head -1`), drops
+    what is written instead of raising BrokenPipeError from wherever a line is printed: the
+    command finishes its work quietly (a build still writes its packs and manifest) and exits
+    with EXIT_CLOSED_PIPE."""
+
+    closed_pipe = False
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        if not _ClosedPipeSafe.closed_pipe:
+            try:
+                self.stream.write(text)
+                if "\n" in text:
+                    self.stream.flush()
+            except BrokenPipeError:
+                self._closed()
+        return len(text)
+
+    def flush(self) -> None:
+        if not _ClosedPipeSafe.closed_pipe:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self._closed()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    def _closed(self) -> None:
+        _ClosedPipeSafe.closed_pipe = True
+        # Python flushes the standard streams at exit: point them at nothing first.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self.stream.fileno())
+
+
 def main(argv: list[str] | None = None) -> int:
+    streams = sys.stdout, sys.stderr
+    sys.stdout = _ClosedPipeSafe(sys.stdout)
+    sys.stderr = _ClosedPipeSafe(sys.stderr)
+    try:
+        code = _main(argv)
+    finally:
+        sys.stdout.flush()
+        sys.stdout, sys.stderr = streams
+    return EXIT_CLOSED_PIPE if _ClosedPipeSafe.closed_pipe else code
+
+
+def _fingerprint(root: Path, args: argparse.Namespace) -> str:
+    from briefgen.fingerprint import last_build, project_fingerprint
+    from briefgen.paths import output_folder
+
+    record = last_build(output_folder(root, args.out)) or {}
+    extra = record.get("extra_files", [])
+    return project_fingerprint(root, extra if isinstance(extra, list) else [])
+
+
+def _main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         if args.command == "init":
@@ -149,14 +237,13 @@ def main(argv: list[str] | None = None) -> int:
         root = find_root(args.project or Path.cwd())
         fingerprint = None
         if args.command == "build":
-            from briefgen.fingerprint import project_fingerprint
-
             if args.jobs < 1:
                 return _usage("--jobs must be 1 or more")
-            if args.timeout is not None and not args.timeout >= 0:
-                return _usage("--timeout must be a number of seconds (0: no limit)")
-            fingerprint = project_fingerprint(root)   # before loading: what this build reads
-            if not args.force and _unchanged(args, root):
+            if args.timeout is not None and not (math.isfinite(args.timeout)
+                                                 and args.timeout >= 0):
+                return _usage("--timeout must be a finite number of seconds (0: no limit)")
+            fingerprint = _fingerprint(root, args)  # before loading: what this build reads
+            if not args.force and args.clearance == "CLEAR" and _unchanged(args, root):
                 return EXIT_OK
         if args.command == "serve":
             from briefgen import serve
@@ -171,19 +258,17 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_build(args, project, fingerprint)
         return cmd_claims(args, project)
     except BriefgenError as exc:
-        _print_diagnostics(exc.diagnostics)
+        _print_diagnostics(exc.diagnostics, getattr(args, "clearance", "CLEAR")
+                           if args.command in ("build", "check") else "CLEAR")
         return EXIT_PROBLEMS
     except KeyboardInterrupt:
         print("briefgen: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # output piped into `head` and closed early: not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
 
 
-def _print_diagnostics(diagnostics: list[Diagnostic]) -> None:
+def _print_diagnostics(diagnostics: list[Diagnostic], clearance: str = "CLEAR") -> None:
     for diagnostic in diagnostics:
-        print(diagnostic.format(), file=sys.stderr)
+        print(diagnostic.format(clearance), file=sys.stderr)
     errors = sum(d.severity == "error" for d in diagnostics)
     warnings = len(diagnostics) - errors
     if diagnostics:
@@ -202,9 +287,9 @@ def cmd_check(args: argparse.Namespace, root: Path) -> int:
         project, diagnostics = None, exc.diagnostics
     failed = any(d.severity == "error" for d in diagnostics) or (args.strict and diagnostics)
     if args.format == "json":
-        print(json.dumps([d.to_dict() for d in diagnostics], indent=2))
+        print(json.dumps([d.to_dict(args.clearance) for d in diagnostics], indent=2))
     else:
-        _print_diagnostics(diagnostics)
+        _print_diagnostics(diagnostics, args.clearance)
         if project is not None and not args.quiet:
             print(f"checked {len(project.areas)} area(s), {len(project.claims)} claim(s), "
                   f"{len(project.references)} reference(s): "
@@ -252,14 +337,14 @@ def cmd_build(args: argparse.Namespace, project: Project, fingerprint: str | Non
     timeout = DEFAULT_TIMEOUT if args.timeout is None else (args.timeout or None)
     if not args.quiet:
         for warning in project.warnings:
-            print(warning.format(), file=sys.stderr)
+            print(warning.format(args.clearance), file=sys.stderr)
     from briefgen.paths import output_folder
 
     out = output_folder(project.root, args.out)
     areas = args.area or [a.slug for a in project.areas]
     audiences = args.audience or sorted(project.audiences)
     with BuildReporter(len(areas) * len(audiences), quiet=args.quiet,
-                       verbose=args.verbose) as reporter:
+                       verbose=args.verbose, clearance=args.clearance) as reporter:
         results = build(project, out, BuildOptions(
             areas=args.area or (), audiences=args.audience or (), force=args.force,
             jobs=args.jobs, timeout=timeout, fingerprint=fingerprint),
@@ -270,15 +355,17 @@ def cmd_build(args: argparse.Namespace, project: Project, fingerprint: str | Non
                   for s in ("built", "unchanged", "withheld", "failed")}
         print(summary_line(counts, out), file=sys.stderr if failed else sys.stdout)
         for r in failed:
-            print(f"  failed: {r.audience}/{r.area}: {r.message}", file=sys.stderr)
+            print(f"  failed: {r.audience}/{r.area}: {r.message_for(args.clearance)}",
+                  file=sys.stderr)
     return EXIT_PROBLEMS if failed else EXIT_OK
 
 
 class BuildReporter:
     """One line per pack; a progress bar as well when the terminal is interactive."""
 
-    def __init__(self, total: int, *, quiet: bool, verbose: bool) -> None:
-        self.quiet, self.verbose = quiet, verbose
+    def __init__(self, total: int, *, quiet: bool, verbose: bool,
+                 clearance: str = "CLEAR") -> None:
+        self.quiet, self.verbose, self.clearance = quiet, verbose, clearance
         self.warned: list[Diagnostic] = []
         self.progress = None
         if sys.stderr.isatty() and not quiet:
@@ -308,12 +395,12 @@ class BuildReporter:
             self.progress.advance(self.task)
         name = f"{result.audience}/{result.area}.pdf"
         if result.status == "failed":
-            self._print(f"FAILED    {name}: {result.message}", err=True)
+            self._print(f"FAILED    {name}: {result.message_for(self.clearance)}", err=True)
         elif result.status == "built" and not self.quiet:
             self._print(f"built     {name}  ({result.pages} pages, {result.seconds:.1f} s)")
         elif self.verbose:
-            self._print(f"{result.status:<9} {name}"
-                        + (f"  ({result.message})" if result.message else ""))
+            message = result.message_for(self.clearance)
+            self._print(f"{result.status:<9} {name}" + (f"  ({message})" if message else ""))
         if self.quiet:
             return
         for item in result.withheld if (self.verbose or result.status == "built") else ():
@@ -323,7 +410,7 @@ class BuildReporter:
         for warning in result.warnings:  # a shared stylesheet's, once per build
             if warning not in self.warned:
                 self.warned.append(warning)
-                self._print(warning.format(), err=True)
+                self._print(warning.format(self.clearance), err=True)
 
 
 def _usage(message: str) -> int:

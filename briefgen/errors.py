@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import unicodedata
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 
@@ -23,27 +24,68 @@ class Location:
         return ":".join(parts)
 
 
+# FIRST TLP 2.0 levels, least restrictive first.
+TLP_ORDER: dict[str, int] = {"CLEAR": 0, "GREEN": 1, "AMBER": 2, "AMBER+STRICT": 3, "RED": 4}
+CONTENT_FOLDER = "sources/"
+
+
+def printable(text: str) -> str:
+    """`text` with control and format characters (escape sequences, bidi overrides, zero
+    widths) written as \\uXXXX, so a value from a file cannot drive the terminal or disguise
+    itself in a message. Newlines and tabs stay."""
+    return "".join(c if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp")
+                   else f"\\u{ord(c):04x}" for c in text)
+
+
 @dataclass(frozen=True)
 class Diagnostic:
-    """A single located message, compiler style."""
+    """A single located message, compiler style, carrying the handling of what it quotes.
+
+    `handling` is the TLP level of the text the message may quote (the note, area or
+    reference at its location), set by the loader and the build (`classify`). Every channel
+    shows a diagnostic through `shown_to(clearance)`: the message and hint only when the
+    channel's reader is cleared for them, else the file, line and code with "(withheld:
+    TLP:X)". `format` and `to_dict` default to a TLP:CLEAR reader, so a channel that names no
+    clearance quotes nothing withheld. A diagnostic about a file under `sources/` whose
+    handling was never established is treated as TLP:RED (fail closed).
+    """
 
     location: Location
     message: str
     hint: str = ""
     severity: str = "error"  # error | warning
     code: str = ""
+    handling: str | None = None
 
-    def to_dict(self) -> dict[str, object]:
+    @property
+    def level(self) -> str:
+        if self.handling is not None:
+            return self.handling
+        return "RED" if self.location.file.startswith(CONTENT_FOLDER) else "CLEAR"
+
+    def shown_to(self, clearance: str = "CLEAR") -> Diagnostic:
+        """This diagnostic as a reader cleared for `clearance` may see it."""
+        if TLP_ORDER[self.level] <= TLP_ORDER[clearance]:
+            return self
+        return replace(self, message=f"a problem in text handled as TLP:{self.level} "
+                       f"(withheld: TLP:{self.level})",
+                       hint="open the file at this line to see it; messages never quote "
+                            "text above the clearance of whoever may read them")
+
+    def to_dict(self, clearance: str = "CLEAR") -> dict[str, object]:
         """The diagnostic as `check --format json` and the preview's status show it."""
-        return {"file": self.location.file, "line": self.location.line,
+        shown = self.shown_to(clearance)
+        return {"file": printable(self.location.file), "line": self.location.line,
                 "column": self.location.column, "severity": self.severity,
-                "message": self.message, "hint": self.hint, "code": self.code}
+                "message": printable(shown.message), "hint": printable(shown.hint),
+                "code": self.code}
 
-    def format(self) -> str:
+    def format(self, clearance: str = "CLEAR") -> str:
+        shown = self.shown_to(clearance)
         code = f" [{self.code}]" if self.code else ""
-        text = f"{self.location}: {self.severity}: {self.message}{code}"
-        if self.hint:
-            text += f"\n    hint: {self.hint}"
+        text = printable(f"{self.location}: {self.severity}: {shown.message}{code}")
+        if shown.hint:
+            text += printable(f"\n    hint: {shown.hint}")
         return text
 
 
@@ -68,9 +110,9 @@ class Collector:
 
     def add(self, file: str | Path, message: str, *, line: int | None = None,
             column: int | None = None, hint: str = "", severity: str = "error",
-            code: str = "") -> None:
-        self.diagnostics.append(
-            Diagnostic(Location(str(file), line, column), message, hint, severity, code))
+            code: str = "", handling: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(Location(str(file), line, column), message, hint,
+                                           severity, code, handling))
 
     def extend(self, exc: BriefgenError) -> None:
         self.diagnostics.extend(exc.diagnostics)

@@ -25,6 +25,7 @@ from pathlib import Path
 from briefgen import __version__, paths
 
 MANIFEST = "manifest.json"
+STATE = ".briefgen-state.json"  # the last complete build's record, beside the manifest
 LIBRARIES = ("weasyprint", "pydyf", "jinja2", "markdown", "nh3")
 
 
@@ -51,11 +52,13 @@ def _walk(folder: Path) -> Iterable[Path]:
                 yield Path(dirpath) / name
 
 
-def project_fingerprint(root: Path) -> str:
-    """A digest of the metadata of every file a build reads, and of the versions."""
+def project_fingerprint(root: Path, extra: Iterable[str] = ()) -> str:
+    """A digest of the metadata of every file a build reads, and of the versions. `extra`:
+    files the last build used outside sources/ and styles/ (images), as project paths."""
     root = root.resolve()
     digest = hashlib.sha256(versions().encode())
     files = [root / "briefgen.yaml", *_walk(root / "sources"), *_walk(root / "styles")]
+    files += [root / name for name in sorted(extra)]
     files += [p for folder in paths.DATA_FOLDERS for p in _walk(folder)]
     for path in files:
         try:
@@ -75,15 +78,24 @@ def pdf_stamp(path: Path) -> str:
     return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ino}"
 
 
+def last_build(out_dir: Path) -> dict | None:
+    """The record the last complete build left, if any."""
+    try:
+        record = json.loads((out_dir / STATE).read_text("utf-8"))
+        return record if isinstance(record, dict) else None
+    except (OSError, ValueError):
+        return None
+
+
 def unchanged_since_last_build(root: Path, out_dir: Path, areas: list[str],
                                audiences: list[str]) -> dict | None:
     """The last build's record if nothing it read or wrote changed since, and it covered
     `areas` x `audiences` (empty: every area, or every audience, of the project, which the
     record covers only if that build was not limited to some); else None."""
     try:
-        data = json.loads((out_dir / MANIFEST).read_text("utf-8"))
-        record = data["last_build"]
-        if record["fingerprint"] != project_fingerprint(root):
+        record = last_build(out_dir)
+        if record is None or record["fingerprint"] != project_fingerprint(
+                root, record["extra_files"]):
             return None
         if (not areas and not record["all_areas"]) or (
                 not audiences and not record["all_audiences"]):

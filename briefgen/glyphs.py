@@ -83,12 +83,6 @@ def _strings(value: object) -> Iterator[str]:
             yield from _strings(item)
 
 
-def _scripts(chars: list[str]) -> str:
-    """The scripts of `chars` by the first word of their Unicode names (CJK, ARABIC, ...)."""
-    names = (unicodedata.name(c, "UNNAMED").split()[0] for c in chars)
-    return ", ".join(dict.fromkeys(names))
-
-
 def lint_glyphs(project: Project, sink: Collector) -> None:
     covered = coverage(audience_fonts(project))
 
@@ -97,20 +91,15 @@ def lint_glyphs(project: Project, sink: Collector) -> None:
         distinct = list(dict.fromkeys(chars))
         if not distinct:
             return
-        if handling == PUBLIC:
-            shown = "".join(distinct[:SHOWN]) + ("..." if len(distinct) > SHOWN else "")
-            codes = " ".join(f"U+{ord(c):04X}" for c in distinct[:SHOWN])
-            what = f"'{shown}' ({codes})"
-        else:
-            # Build messages never print what a TLP above CLEAR withholds: the script only.
-            what = (f"{len(distinct)} character(s) of this TLP:{handling} text "
-                    f"({_scripts(distinct)})")
+        shown = "".join(distinct[:SHOWN]) + ("..." if len(distinct) > SHOWN else "")
+        codes = " ".join(f"U+{ord(c):04X}" for c in distinct[:SHOWN])
+        what = f"'{shown}' ({codes})"
         sink.add(file, f"no bundled font has {what}: it prints only where the machine building "
                  "the PDF has a font for it, and the PDF then differs from machine to machine",
                  line=line, column=column, severity="warning",
                  hint="add a font that covers it to the audience (a font file in its folder "
                  "and an @font-face rule in its style.css), or write it another way (such as "
-                 "pinyin)", code="missing-glyph")
+                 "pinyin)", code="missing-glyph", handling=handling)
 
     def fields(file: str, line: int | None, value: object, handling: str = PUBLIC) -> None:
         report(file, line, None, (c for text in _strings(value)
@@ -126,7 +115,8 @@ def lint_glyphs(project: Project, sink: Collector) -> None:
 
     # What the packs print: PDF metadata (keywords) and a reference's `note` (exports and
     # embedded files only) may hold any character.
-    fields(CONFIG_FILE, None, project.config.model_dump(mode="json", exclude={"keywords"}))
+    fields(CONFIG_FILE, None, project.config.model_dump(mode="json", exclude={"keywords"}),
+           project.config.handling)
     for ref_id, ref in project.references.items():
         printed = [*(a.display() for a in ref.author or ()), ref.title, ref.container_title,
                    ref.publisher, ref.publisher_place, ref.number, ref.URL, ref.DOI,

@@ -11,18 +11,19 @@ problem is an error at the line of the note that shows the image, in `check` and
 from __future__ import annotations
 
 import posixpath
-import stat
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from briefgen import paths
+
 if TYPE_CHECKING:  # pragma: no cover
     from briefgen.markup import Image
 
 MAX_PIXELS = 50_000_000  # 50 megapixels: an A4 page at 600 dpi is 35 megapixels
-RASTER = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff"}
 
 
 @dataclass(frozen=True)
@@ -60,44 +61,82 @@ def locate(root: Path, text_file: str, src: str) -> Located:
         path = root / candidate
         if not path.exists() and not path.is_symlink():
             continue
-        try:
-            real = path.resolve(strict=True)
-        except (OSError, RuntimeError):
-            return Located(None, f"image '{src}' is a broken link", "")
-        if not real.is_relative_to(root):
+        if candidate.startswith("../") or candidate == "..":
             return Located(None, f"image '{src}' is outside the project",
                            "copy the image into the project")
-        if any(p.startswith(".") for p in real.relative_to(root).parts):
+        if any(p.startswith(".") for p in path.relative_to(root).parts):
             return Located(None, f"image '{src}' is in a hidden file or folder",
                            "move it out of the hidden folder")
-        if not stat.S_ISREG(real.stat().st_mode):
-            return Located(None, f"image '{src}' is not a regular file", "")
-        problem = _too_large(real)
+        link = paths.link_problem(path, root)
+        if link:
+            return Located(None, f"image '{src}' {link}",
+                           "copy the image here; briefgen uses only plain files of the project")
+        problem, hint = content_problem(path)
         if problem:
-            return Located(None, f"image '{src}' {problem}",
-                           f"scale it down to at most {MAX_PIXELS // 1_000_000} megapixels")
-        return Located(real)
+            return Located(None, f"image '{src}' {problem}", hint)
+        return Located(path)
     return Located(None, f"image '{src}' not found",
                    f"looked for {' and '.join(dict.fromkeys(candidates))}; image paths start "
                    "from the note's folder (or from sources/)")
 
 
-def _too_large(path: Path) -> str:
-    """Why a raster image may not be used ('' if it may): read from its header only."""
-    if path.suffix.lower() not in RASTER:
-        return ""
-    from PIL import Image  # WeasyPrint's own dependency; imported only when there are images
+# An SVG document: an XML declaration, comments and a doctype (with an internal subset) may
+# come before the <svg> root element.
+SVG_START = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*|<!DOCTYPE[^\[>]*(\[.*?\])?\s*>\s*)*"
+                       rb"<svg[\s>]", re.DOTALL | re.IGNORECASE)
 
+
+# An image's type is read from its first bytes, never from its name (a PNG called .svg must
+# not be parsed as SVG, nor an SVG called .png dropped).
+_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),
+          (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"), (b"BM", "image/bmp"),
+          (b"II*\x00", "image/tiff"), (b"MM\x00*", "image/tiff"))
+
+
+def sniffed_type(data: bytes) -> str | None:
+    """The MIME type of an image from its first bytes; None if they are no image's."""
+    for magic, mime in _MAGIC:
+        if data.startswith(magic):
+            return mime
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if SVG_START.match(data[:4096].removeprefix(b"\xef\xbb\xbf")):
+        return "image/svg+xml"
+    return None
+
+
+def content_problem(path: Path) -> tuple[str, str]:
+    """Why the image at `path` may not be used, and what to do ('', '' if it may), judged
+    from its content, never from its name: Pillow identifies raster images from their header
+    (the pixel cap applies to every one, whatever it is called) and anything else must be an
+    SVG document."""
+    from PIL import Image, UnidentifiedImageError  # WeasyPrint's own dependency
+
+    with path.open("rb") as handle:
+        kind = sniffed_type(handle.read(4096))
+    if kind == "image/svg+xml":
+        return "", ""
+    if kind is None:
+        return ("is not an image briefgen can read (PNG, JPEG, GIF, WebP, TIFF, BMP or SVG, "
+                "recognised by content, not by name)",
+                "save it in one of those formats from an image editor")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as image:
                 width, height = image.size
+                if width * height <= MAX_PIXELS:
+                    image.verify()  # the file's structure and checksums, without decoding
     except Image.DecompressionBombError:
-        return "has more pixels than any image may have"
-    except (OSError, ValueError, SyntaxError) as exc:
-        return f"cannot be read as an image ({exc})"
+        return "has more pixels than any image may have", _SCALE
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
+        return (f"is corrupt or cut short ({kind.removeprefix('image/').upper()}: "
+                f"{exc or type(exc).__name__})",
+                "open it in an image editor and save it again, or export it anew")
     if width * height > MAX_PIXELS:
         return (f"has {width} x {height} pixels ({width * height / 1e6:.0f} megapixels, "
-                f"the limit is {MAX_PIXELS // 1_000_000})")
-    return ""
+                f"the limit is {MAX_PIXELS // 1_000_000})", _SCALE)
+    return "", ""
+
+
+_SCALE = f"scale it down to at most {MAX_PIXELS // 1_000_000} megapixels"

@@ -155,7 +155,8 @@ def _lint_handling(project: Project, area: Area, sink: Collector) -> None:
                          f" in a note marked TLP:{note.meta.handling}; the whole note is "
                          f"handled as TLP:{claim.spec.handling}", line=claim.location.line,
                          severity="warning", code="handling-inconsistency",
-                         hint="mark the note itself, or move the claim to a restricted note")
+                         hint="mark the note itself, or move the claim to a restricted note",
+                         handling="CLEAR")  # names and markings only, no text
 
 
 def _lint_references(project: Project, sink: Collector) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from briefgen import images, paths
@@ -26,6 +26,7 @@ from briefgen.schema import (
     NoteMeta,
     ProjectConfig,
     Reference,
+    normalise_tlp,
     validate,
 )
 from briefgen.yamlio import (
@@ -46,6 +47,7 @@ def load_project(root: Path) -> Project:
     root = root.resolve()
     sink = Collector()
     files: list[Path] = []
+    levels = HandlingMap()
 
     def read_yaml(path: Path) -> object:
         files.append(path)
@@ -59,14 +61,24 @@ def load_project(root: Path) -> Project:
             sink.extend(exc)
             return None
 
+    try:
+        return _load(root, sink, files, levels, read_yaml)
+    except BriefgenError as exc:
+        raise BriefgenError(levels.classify(exc.diagnostics)) from None
+
+
+def _load(root: Path, sink: Collector, files: list[Path], levels: HandlingMap,
+          read_yaml: YamlReader) -> Project:
     _check_names(root, sink)
     raw_config = read_yaml(root / CONFIG_FILE)
+    floor = _raw_level("CLEAR", _raw_get(raw_config, "handling"))
+    levels.files[CONFIG_FILE] = floor
     config = validate(ProjectConfig, raw_config, CONFIG_FILE, sink) if raw_config is not None \
         else None
     audiences = _load_audiences(root, sink, read_yaml)
-    references, ref_lines = _load_references(root, sink, read_yaml)
-    floor = config.handling if config is not None else "CLEAR"
-    areas = _load_areas(root, sink, files, floor)
+    levels.files[REFERENCES_FILE] = floor
+    references, ref_lines = _load_references(root, sink, read_yaml, levels)
+    areas = _load_areas(root, sink, files, levels, floor)
     sink.raise_if_errors()
     assert config is not None
     if config.default_audience not in audiences:
@@ -74,14 +86,15 @@ def load_project(root: Path) -> Project:
         sink.add(CONFIG_FILE, f"default_audience '{config.default_audience}' has no folder "
                  f"styles/{config.default_audience}/",
                  line=_key_line(raw_config, "default_audience"), hint=f"audiences found: {known}")
-    project = Project(root, config, references, ref_lines, tuple(areas), audiences, tuple(files))
+    project = Project(root, config, references, ref_lines, tuple(areas), audiences, tuple(files),
+                      handling_map=levels)
     sink.diagnostics.extend(cross_check(project))
     _check_audience_files(root, audiences, sink)
     sink.raise_if_errors()
     sink.diagnostics.extend(lint(project))
     ignored = set(config.lint.ignore)
-    return replace(project, warnings=tuple(d for d in sink.diagnostics
-                                           if d.code not in ignored))
+    return replace(project, warnings=tuple(levels.classify(
+        d for d in sink.diagnostics if d.code not in ignored)))
 
 
 def audience_file_problems(root: Path, folder: Path) -> tuple[Diagnostic, ...]:
@@ -132,7 +145,8 @@ def _check_names(root: Path, sink: Collector) -> None:
                                     (Path(dirpath) / name).relative_to(root).as_posix())
                     sink.add(shown,
                              "file name contains control or bidirectional-format characters",
-                             hint="rename it using visible characters only", code="file-name")
+                             hint="rename it using visible characters only", code="file-name",
+                             handling="CLEAR")  # quotes nothing but the (escaped) name
 
 
 def _key_line(data: object, key: str) -> int | None:
@@ -142,6 +156,54 @@ def _key_line(data: object, key: str) -> int | None:
 
 
 YamlReader = Callable[[Path], object]
+
+
+@dataclass
+class HandlingMap:
+    """The handling of every place in the project a diagnostic can point at, filled in as
+    the loader reads each file: a note's file has the note's handling, `_area.md` the area's,
+    each entry of the bibliography its reference's (by line), briefgen.yaml the project's.
+    It is read from the raw front matter too, so a file whose front matter fails validation
+    still has one (an unreadable marking counts as TLP:RED). Nothing here is content: it
+    holds file names and levels, for `classify`."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    entries: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+
+    def of(self, location: Location) -> str | None:
+        level = self.files.get(location.file)
+        for first, entry_level in self.entries.get(location.file, ()):
+            if location.line is not None and first <= location.line:
+                level = entry_level
+        return level
+
+    def classify(self, diagnostics: Iterable[Diagnostic],
+                 fallback: str | None = None) -> list[Diagnostic]:
+        """Each diagnostic with the handling of the place it points at (one that already
+        has a handling, because it quotes something stricter, keeps it); `fallback` for a
+        place the map does not know (a pack's own failure: the pack's marking)."""
+        return [d if d.handling is not None else
+                replace(d, handling=self.of(d.location) or fallback) for d in diagnostics]
+
+
+def _raw_level(floor: str, *values: object) -> str:
+    """The strictest of `floor` and the markings written in `values` (None: not written),
+    read before validation; a marking that is not a TLP level counts as TLP:RED."""
+    levels = [floor]
+    for value in values:
+        if value is None:
+            continue
+        level = normalise_tlp(value)
+        if not isinstance(level, str) or level not in TLP_ORDER:
+            return "RED"
+        levels.append(level)
+    return most_restrictive(*levels)
+
+
+def _raw_get(data: object, *keys: str) -> object:
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
 
 
 def _load_audiences(root: Path, sink: Collector, read_yaml: YamlReader) -> dict[str, Audience]:
@@ -183,8 +245,8 @@ def _extend(own: LocDict, builtin: LocDict) -> LocDict:
     return merged
 
 
-def _load_references(root: Path, sink: Collector,
-                     read_yaml: YamlReader) -> tuple[dict[str, Reference], dict[str, int]]:
+def _load_references(root: Path, sink: Collector, read_yaml: YamlReader,
+                     levels: HandlingMap) -> tuple[dict[str, Reference], dict[str, int]]:
     references: dict[str, Reference] = {}
     lines: dict[str, int] = {}
     path = root / REFERENCES_FILE
@@ -202,6 +264,8 @@ def _load_references(root: Path, sink: Collector,
     assert isinstance(raw, LocList)
     for index, item in enumerate(raw):
         line = raw.item_lines[index]
+        levels.entries.setdefault(REFERENCES_FILE, []).append(
+            (line, _raw_level("CLEAR", _raw_get(item, "custom", "tlp"))))
         sub = Collector()
         ref = validate(Reference, item, REFERENCES_FILE, sub, what=f"reference #{index + 1}")
         sink.diagnostics.extend(sub.diagnostics)
@@ -230,7 +294,8 @@ def _load_references(root: Path, sink: Collector,
     return references, lines
 
 
-def _load_areas(root: Path, sink: Collector, files: list[Path], floor: str) -> list[Area]:
+def _load_areas(root: Path, sink: Collector, files: list[Path], levels: HandlingMap,
+                floor: str) -> list[Area]:
     sources = root / "sources"
     areas: list[Area] = []
     if not sources.is_dir():
@@ -252,7 +317,7 @@ def _load_areas(root: Path, sink: Collector, files: list[Path], floor: str) -> l
             sink.add(display_area, "area folder without _area.md",
                      hint="add _area.md with front matter (title, order, key_judgments)")
             continue
-        area = _load_area(root, folder, sink, files, floor)
+        area = _load_area(root, folder, sink, files, levels, floor)
         if area is not None:
             areas.append(area)
     areas.sort(key=lambda a: (a.meta.order, a.slug))
@@ -264,7 +329,8 @@ def _read_doc(root: Path, path: Path, sink: Collector,
     display = paths.shown(path, root)
     problem = paths.link_problem(path, root)
     if problem:
-        sink.add(display, problem, hint=LINK_HINT, code="link")
+        sink.add(display, problem, code="link", hint=LINK_HINT if "link" in problem else
+                 "notes must be ordinary text files, not folders, pipes or devices")
         return None
     files.append(path)
     try:
@@ -275,16 +341,18 @@ def _read_doc(root: Path, path: Path, sink: Collector,
 
 
 def _load_area(root: Path, folder: Path, sink: Collector, files: list[Path],
-               floor: str) -> Area | None:
+               levels: HandlingMap, floor: str) -> Area | None:
     display = paths.shown(folder / "_area.md", root)
+    levels.files[display] = floor  # until its front matter is read: where it lives
     doc = _read_doc(root, folder / "_area.md", sink, files)
+    handling = _raw_level(floor, _raw_get(doc.meta if doc else None, "handling"))
+    levels.files[display] = handling
     meta = validate(AreaMeta, doc.meta, display, sink) if doc else None
-    handling = most_restrictive(floor, meta.handling if meta else "CLEAR")
     notes: list[Note] = []
     for path in sorted(folder.glob("*.md")):
         if path.name == "_area.md" or path.name.startswith("."):
             continue
-        note = _load_note(root, folder.name, path, sink, files, handling)
+        note = _load_note(root, folder.name, path, sink, files, levels, handling)
         if note is not None:
             notes.append(note)
     if meta is None or doc is None:
@@ -295,15 +363,19 @@ def _load_area(root: Path, folder: Path, sink: Collector, files: list[Path],
 
 
 def _load_note(root: Path, area: str, path: Path, sink: Collector,
-               files: list[Path], floor: str) -> Note | None:
+               files: list[Path], levels: HandlingMap, floor: str) -> Note | None:
     display = paths.shown(path, root)
+    levels.files[display] = floor  # until its front matter is read: where it lives
     doc = _read_doc(root, path, sink, files)
     if doc is None:
         return None
+    raw_claims = doc.meta.get("claims")
+    levels.files[display] = _raw_level(
+        floor, doc.meta.get("handling"),
+        *(_raw_get(c, "handling") for c in (raw_claims if isinstance(raw_claims, list) else ())))
     meta = validate(NoteMeta, doc.meta, display, sink)
     if meta is None:
         return None
-    raw_claims = doc.meta.get("claims")
     claims = []
     for index, spec in enumerate(meta.claims):
         line = raw_claims.item_lines[index] if isinstance(raw_claims, LocList) else doc.meta.line
@@ -367,12 +439,14 @@ def cross_check(project: Project) -> list[Diagnostic]:
 
 
 def _withheld_mention(ids: dict[str, str]) -> re.Pattern[str] | None:
-    """Whole-word mentions of the given ids in prose (ids with a digit or a hyphen only, so
-    that a reference called `law` does not match the word)."""
-    words = sorted((i for i in ids if re.search(r"[\d-]", i)), key=len, reverse=True)
+    """Mentions of the given ids, of any shape, in any text: as whole words (case-sensitive),
+    also when joined to a prefix by a hyphen, as in the link anchors `#claim-RED-01` and
+    `#ref-red-source`. An id that is an ordinary word (`law`) matches that word too: give
+    restricted material ids that are not (README, "Handling")."""
+    words = sorted(ids, key=len, reverse=True)
     if not words:
         return None
-    return re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, words)) + r")(?![\w-])")
+    return re.compile(r"(?<!\w)(" + "|".join(map(re.escape, words)) + r")(?![\w-])")
 
 
 def handling_errors(project: Project) -> list[Diagnostic]:
@@ -391,27 +465,36 @@ def handling_errors(project: Project) -> list[Diagnostic]:
             for claim in note.claims:
                 handling[claim.id] = note.handling
     handling.update({r.id: r.custom.tlp for r in project.references.values()})
-    for area in project.areas:
-        for display, label, text, first, exact in _handled_texts(area):
-            above = {i: h for i, h in handling.items() if TLP_ORDER[h] > TLP_ORDER[label]}
-            if not above:
-                continue
-            found: set[tuple[int, str]] = set()
-            for marker in find_markers(text):
-                if marker.target in above:
-                    found.add((marker.line, marker.target))
-            pattern = _withheld_mention(above)
-            for match in pattern.finditer(text) if pattern else ():
-                found.add((text.count("\n", 0, match.start()) + 1, match.group(1)))
-            for line, ident in sorted(found):
-                what = "reference" if ident in project.references else "claim"
-                sink.add(display, f"mentions {what} '{ident}' (TLP:{above[ident]}) in text "
-                         f"handled as TLP:{label}: readers cleared for TLP:{label} may not "
-                         f"see it", line=first if exact or first is None else first + line - 1,
-                         code="withheld-mention",
-                         hint=f"remove the mention, or mark this text TLP:{above[ident]} "
-                              "(handling: in the front matter)")
+    texts = [text for area in project.areas for text in _handled_texts(area)]
+    texts += [(REFERENCES_FILE, ref.custom.tlp, "\n".join(_printed_fields(ref)),
+               project.reference_lines.get(ref.id), True)
+              for ref in project.references.values()]
+    for display, label, text, first, exact in texts:
+        above = {i: h for i, h in handling.items() if TLP_ORDER[h] > TLP_ORDER[label]}
+        if not above:
+            continue
+        found: set[tuple[int, str]] = set()
+        for marker in find_markers(text):
+            if marker.target in above:
+                found.add((marker.line, marker.target))
+        pattern = _withheld_mention(above)
+        for match in pattern.finditer(text) if pattern else ():
+            found.add((text.count("\n", 0, match.start()) + 1, match.group(1)))
+        for line, ident in sorted(found):
+            what = "reference" if ident in project.references else "claim"
+            sink.add(display, f"mentions {what} '{ident}' (TLP:{above[ident]}) in text "
+                     f"handled as TLP:{label}: readers cleared for TLP:{label} may not "
+                     f"see it", line=first if exact or first is None else first + line - 1,
+                     code="withheld-mention",
+                     hint=f"remove the mention, or mark this text TLP:{above[ident]} "
+                          "(handling: in the front matter)")
     return sink.diagnostics
+
+
+def _printed_fields(ref: Reference) -> list[str]:
+    """The texts of a reference that a pack or an export prints (names are content too)."""
+    return [t for t in (ref.title, ref.container_title, ref.publisher, ref.URL, ref.DOI,
+                        ref.note, ref.custom.descriptor) if t]
 
 
 def _handled_texts(area: Area) -> Iterator[tuple[str, str, str, int | None, bool]]:
@@ -420,13 +503,14 @@ def _handled_texts(area: Area) -> Iterator[tuple[str, str, str, int | None, bool
     meta = area.meta
     label = area.handling
     yield area.display, label, area.scope, area.scope_line, False
-    front = [meta.summary, meta.source_summary]
+    front = [meta.title, meta.summary, meta.source_summary]
     front += [t for kj in meta.key_judgments for t in (kj.text, kj.basis)]
     front += [t for item in meta.editorial for t in (item.excerpt, item.reason)]
     yield area.display, label, "\n".join(front), None, True
     for note in area.notes:
         note_label = note.handling
         yield note.display, note_label, note.body, note.body_line, False
+        yield note.display, note_label, note.meta.title, None, True
         for claim in note.claims:
             spec = claim.spec
             prose = [spec.text, spec.rationale, *(e.note for e in spec.evidence),

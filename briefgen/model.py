@@ -11,6 +11,7 @@ from briefgen.errors import Diagnostic, Location
 
 if TYPE_CHECKING:  # pragma: no cover
     from briefgen.images import Located
+    from briefgen.loading import HandlingMap
     from briefgen.markup import Image
 
     # Each image a text shows, and where its file is: located once, when the text is loaded.
@@ -111,6 +112,9 @@ class Project:
     audiences: dict[str, Audience]
     files: tuple[Path, ...] = field(default=())  # every input file read, for hashing
     warnings: tuple[Diagnostic, ...] = field(default=())
+    # The handling of each file and bibliography entry (loading.HandlingMap): how every
+    # diagnostic about the project gets the level of what it may quote.
+    handling_map: HandlingMap | None = None
 
     @property
     def claims(self) -> tuple[Claim, ...]:

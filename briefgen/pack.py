@@ -52,6 +52,7 @@ class Pack:
     citation_numbers: dict[str, int]
     tlp: str
     withheld: list[Withheld] = field(default_factory=list)
+    withheld_count: int = 0   # what templates may know of the withheld: how much, not what
 
     def by_status(self, status: Status) -> list[Claim]:
         return [c for c in self.claims if self.gradings[c.id].status is status]
@@ -123,6 +124,17 @@ def assemble(project: Project, area: Area, audience: Audience) -> Pack | None:
                 tuple(area.meta.key_judgments), references, order, tlp, withheld)
 
 
+def visible_digest(pack: Pack) -> str:
+    """A digest of which notes, claims and references the pack's audience may see, and at
+    which marking. Kept in the manifest (it names nothing): when it changes, a PDF built
+    before may show what is now withheld, so a failed rebuild must not leave it in place."""
+    import hashlib
+
+    names = [pack.tlp, *(f"{n.display}\0{n.handling}" for n in pack.notes),
+             *(c.id for c in pack.claims), *pack.references]
+    return hashlib.sha256("\n".join(names).encode()).hexdigest()
+
+
 def confined(pack: Pack) -> Pack:
     """The pack with nothing in reach that its audience may not see. Its project keeps this
     area only, the area keeps the notes the audience is cleared for, and the bibliography keeps
@@ -134,5 +146,8 @@ def confined(pack: Pack) -> Pack:
         pack.project, areas=(area,), references=dict(pack.references),
         reference_lines={k: v for k, v in pack.project.reference_lines.items()
                          if k in pack.references},
-        audiences={pack.audience.name: pack.audience}, files=(), warnings=())
-    return replace(pack, project=project, area=area)
+        audiences={pack.audience.name: pack.audience}, files=(), warnings=(),
+        handling_map=None)
+    # Templates see how many things were withheld, never their names or markings.
+    return replace(pack, project=project, area=area, withheld=[],
+                   withheld_count=len(pack.withheld))

@@ -64,7 +64,7 @@ def link_problem(path: Path, root: Path) -> str:
                     if index == len(parts) - 1
                     else f"is inside a folder that is a symbolic link ({part})")
     if info is None or not stat.S_ISREG(info.st_mode):
-        return "is not a regular file"
+        return "not a regular file"
     if info.st_nlink > 1:
         return "is a hard link (the same file has another name elsewhere)"
     return ""

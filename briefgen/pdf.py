@@ -27,6 +27,7 @@ import hashlib
 import io
 import logging
 import mimetypes
+import os
 import re
 import stat
 import sys
@@ -36,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, unquote_to_bytes, urljoin, urlsplit
 
-from briefgen import paths
+from briefgen import images, paths
 from briefgen.layout import FrontGuess, FrontMatterLast, order_sensitive
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -90,6 +91,10 @@ def contained_read(url: str, roots: Sequence[Path]) -> tuple[str, bytes, str]:
         raise BlockedResource("outside the project")
     if any(part.startswith(".") for part in path.relative_to(root).parts):
         raise BlockedResource("hidden file or folder")
+    if root == roots[0]:  # the project: plain files only, no link or second name
+        problem = paths.link_problem(Path(os.path.normpath(raw)), root)
+        if problem:
+            raise BlockedResource(problem)
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):
@@ -102,8 +107,10 @@ def contained_read(url: str, roots: Sequence[Path]) -> tuple[str, bytes, str]:
         raise BlockedResource(f"cannot read file: {exc.strerror or exc}") from None
     if len(data) > MAX_RESOURCE_BYTES:
         raise BlockedResource(f"file over {MAX_RESOURCE_BYTES // 2**20} MiB")
-    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return path.as_uri(), data, mime
+    return path.as_uri(), data, images.sniffed_type(data) or mimetypes.guess_type(path.name)[0] \
+        or "application/octet-stream"
+
+
 
 
 def _read_data_url(url: str) -> tuple[str, bytes, str]:

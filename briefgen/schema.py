@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from briefgen.errors import TLP_ORDER as TLP_ORDER  # re-exported: the schema's levels
 from briefgen.errors import Collector
 from briefgen.paths import BUILTIN_AUDIENCES
 from briefgen.yamlio import LocDict, LocList
@@ -36,7 +37,6 @@ def normalise_tlp(value: Any) -> Any:  # noqa: ANN401
 
 TLP = Annotated[Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"],
                 BeforeValidator(normalise_tlp)]
-TLP_ORDER: dict[str, int] = {"CLEAR": 0, "GREEN": 1, "AMBER": 2, "AMBER+STRICT": 3, "RED": 4}
 Reliability = Literal["A", "B", "C", "D", "E", "F"]
 Likelihood = Literal["almost no chance", "very unlikely", "unlikely", "roughly even chance",
                      "likely", "very likely", "almost certain"]

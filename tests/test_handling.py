@@ -273,9 +273,9 @@ def test_a_text_naming_what_its_pack_does_not_hold_fails_the_pack(canary):
 
 
 def test_missing_glyph_warnings_never_quote_a_withheld_text(tmp_path):
-    """The missing-glyph lint quotes the characters it cannot print, but only from TLP:CLEAR
-    texts: for a text above CLEAR it names the script, as build messages never print what a
-    handling marking withholds."""
+    """The missing-glyph lint quotes the characters it cannot print; like every diagnostic it
+    carries the handling of its text, so for a text above CLEAR the terminal names only the
+    place, unless the person running it asks for more with --clearance."""
     root = make_canary_project(tmp_path / "p")
     red = root / "sources" / "beta" / "20-red.md"
     red.write_text(red.read_text().replace("CANARY-REDBODY-8815 restricted text",
@@ -284,7 +284,9 @@ def test_missing_glyph_warnings_never_quote_a_withheld_text(tmp_path):
     clear.write_text(clear.read_text() + "\nA public name: 公安部.\n")
     proc = run(root, "check")
     messages = proc.stdout + proc.stderr
-    assert "sources/beta/20-red.md:12:21: warning: no bundled font has 5 character(s) of this " \
-           "TLP:RED text (CJK)" in messages
+    assert ("sources/beta/20-red.md:12:21: warning: a problem in text handled as TLP:RED "
+            "(withheld: TLP:RED) [missing-glyph]") in messages
     assert not any(c in messages for c in "红色金丝雀")
+    revealed = run(root, "check", "--clearance", "RED")
+    assert "no bundled font has '红色金丝雀'" in revealed.stderr
     assert "no bundled font has '公安部'" in messages            # a CLEAR text is quoted

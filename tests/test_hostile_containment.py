@@ -291,8 +291,8 @@ def test_hostile_images_in_notes_are_located_errors(hostile):
              if d.location.file == "sources/beta/30-images.md"}
     messages = "\n".join(sorted(m for _, m in found))
     for expected in ("image '../../outside/secret.jpg' is outside the project",
-                     "image 'beta/link.jpg' is outside the project",
-                     "image 'beta/outdir/secret.jpg' is outside the project",
+                     "image 'beta/link.jpg' points outside the project",
+                     "image 'beta/outdir/secret.jpg' points outside the project",
                      "/img.png' is not a file in the project",
                      "/md.png' is not a file in the project",
                      "/tls.png' is not a file in the project",

@@ -68,6 +68,8 @@ def test_faulty_packs_fail_alone_with_exit_code_and_summary(basic_project):
     built = (root / "output" / "study-group" / "alpha.pdf").read_bytes()
     assert "Alpha area" in pdf_text(built)
     assert previous.read_bytes() == b"%PDF-1.7 previous good pack"  # not replaced
+    # ... and not vouched for: the manifest does not account for it (prove_output).
+    assert "output/slow/alpha.pdf: should not be here: the pack failed" in summary
     assert not list(previous.parent.glob(".*.tmp"))                 # no half-written file
 
 

@@ -202,7 +202,7 @@ def test_serves_only_its_roots_and_only_on_loopback(serve, basic_project):
 
 def test_error_overlay_is_escaped():
     html = overlay([Diagnostic(Location("sources/<b>x</b>.md", 3), "bad <script>alert(1)</script>",
-                               "quote the \"value\" & retry")])
+                               "quote the \"value\" & retry", handling="CLEAR")])
     assert "sources/&lt;b&gt;x&lt;/b&gt;.md:3" in html
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "&amp; retry" in html

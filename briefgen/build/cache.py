@@ -17,10 +17,8 @@ from pathlib import Path
 from briefgen import __version__, paths
 from briefgen.build.output import atomic_write
 from briefgen.build.results import PackResult, PackStatus
-from briefgen.fingerprint import versions
+from briefgen.fingerprint import MANIFEST, STATE, versions
 from briefgen.model import Area, Audience, Project
-
-MANIFEST = "manifest.json"
 
 
 def _tree_files(folder: Path) -> list[Path]:
@@ -94,22 +92,39 @@ def read_manifest(out_dir: Path) -> dict[str, dict]:
         return {}
 
 
-def write_manifest(out_dir: Path, previous: dict[str, dict], results: list[PackResult],
-                   last_build: dict | None = None) -> None:
-    entries = dict(previous)
+def manifest_entries(previous: dict[str, dict], results: list[PackResult],
+                     gone: set[str]) -> dict[str, dict]:
+    """The manifest's packs after a build: each pack built or unchanged with the hash of its
+    file, withheld packs and those in `gone` (removed) left out, the rest as they were."""
+    entries = {k: v for k, v in previous.items() if k not in gone}
     for r in results:
         key = f"{r.audience}/{r.area}"
         if r.status in (PackStatus.BUILT, PackStatus.UNCHANGED):
             entries[key] = {"audience": r.audience, "area": r.area,
                             "pdf": f"{r.audience}/{r.area}.pdf", "pages": r.pages,
-                            "input_hash": r.input_hash, "sha256": r.sha256}
-        elif r.status is PackStatus.WITHHELD:
+                            "input_hash": r.input_hash, "sha256": r.sha256,
+                            "visible": r.visible}
+        elif r.status is PackStatus.WITHHELD or (r.status is PackStatus.FAILED
+                                                 and not r.output_kept):
             entries.pop(key, None)
-    packs = [entries[k] for k in sorted(entries)]
-    data: dict = {"generator": f"briefgen {__version__}", "packs": packs}
-    if last_build is not None:
-        data["last_build"] = last_build
+    return entries
+
+
+def write_manifest(out_dir: Path, entries: dict[str, dict]) -> None:
+    """The manifest names what briefgen wrote and nothing it read: no message, no title, no
+    name of anything withheld (it travels with the packs)."""
+    data = {"generator": f"briefgen {__version__}",
+            "packs": [entries[k] for k in sorted(entries)]}
     atomic_write(out_dir / MANIFEST, (json.dumps(data, indent=2) + "\n").encode())
+
+
+def write_state(out_dir: Path, last_build: dict | None) -> None:
+    """What the next no-op build checks (briefgen.fingerprint), in a hidden file of its own
+    that never travels with the packs; None removes it."""
+    if last_build is None:
+        (out_dir / STATE).unlink(missing_ok=True)
+    else:
+        atomic_write(out_dir / STATE, (json.dumps(last_build, indent=2) + "\n").encode())
 
 
 def remove_output(path: Path, recorded: dict | None) -> bool:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from briefgen.errors import Diagnostic, Location
+from briefgen.errors import Diagnostic, Location, printable
 from briefgen.pack import Pack, Withheld
 
 
@@ -30,6 +30,7 @@ class Job:
     variant: str | None = None
     tags: bool = False
     withheld: list[Withheld] = field(default_factory=list)
+    visible: str = ""     # pack.visible_digest: what its audience may see
 
 
 @dataclass
@@ -45,6 +46,9 @@ class PackResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)  # why it failed; warnings
     withheld: list[Withheld] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)   # resources the fetcher refused
+    visible: str = ""         # pack.visible_digest of the pack this result is for
+    output_kept: bool = True  # a failed pack: the previous good file is still in place
+    tlp: str | None = None    # the pack's marking: the level of a message about the pack
 
     @property
     def problems(self) -> list[Diagnostic]:
@@ -56,9 +60,14 @@ class PackResult:
 
     @property
     def message(self) -> str:
-        """The problems in one line, each with its file and line where it has one."""
-        return "; ".join(f"{d.location}: {d.message}" if d.location.file else d.message
-                         for d in self.problems)
+        return self.message_for()
+
+    def message_for(self, clearance: str = "CLEAR") -> str:
+        """The problems in one line, each with its file and line where it has one, as a
+        reader cleared for `clearance` may see them."""
+        shown = [d.shown_to(clearance) for d in self.problems]
+        return printable("; ".join(f"{d.location}: {d.message}" if d.location.file
+                                   else d.message for d in shown))
 
     def fail(self, message: str, file: str = "", line: int | None = None,
              hint: str = "") -> PackResult:

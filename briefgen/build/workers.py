@@ -26,6 +26,7 @@ from briefgen import paths
 from briefgen.build.output import atomic_write, remove_partial_writes
 from briefgen.build.results import Job, PackResult, PackStatus
 from briefgen.errors import BriefgenError, Diagnostic, Location
+from briefgen.fingerprint import versions
 
 DEFAULT_TIMEOUT = 300.0  # seconds per pack (briefgen build --timeout)
 STARTUP_GRACE = 60.0     # a new worker may take this long to import WeasyPrint
@@ -100,8 +101,8 @@ def render_job(job: Job, project_root: Path, state: WorkerState | None = None) -
             if job.pack.audience.config.provenance else []
         data, pages, blocked = state.renderer.pdf(
             html, project_root=project_root, stylesheets=job.stylesheets,
-            identifier=bytes.fromhex(job.input_hash[:32]), variant=job.variant, tags=job.tags,
-            embedded=embedded)
+            identifier=seen_identifier(job, html, embedded), variant=job.variant,
+            tags=job.tags, embedded=embedded)
         try:
             atomic_write(job.output, data)
         except OSError as exc:
@@ -134,6 +135,25 @@ def render_job(job: Job, project_root: Path, state: WorkerState | None = None) -
         result.fail(f"rendering failed: {type(exc).__name__}: {exc}")
     result.seconds = time.perf_counter() - started
     return result
+
+
+def seen_identifier(job: Job, html: str, embedded: list[tuple[str, bytes, str]]) -> bytes:
+    """The PDF's /ID, from what its reader sees and nothing else: the versions that shape
+    the PDF, the HTML rendered from the confined pack, the stylesheets, the images it shows
+    and the files it embeds. Editing a note the audience may not see leaves it unchanged, so
+    two editions of a pack cannot reveal that withheld content changed."""
+    digest = hashlib.sha256(versions().encode() + b"\0" + html.encode())
+    pack = job.pack
+    shown = [found.path for images in (pack.area.scope_images, *(n.images for n in pack.notes))
+             for _, found in images if found.path is not None]
+    for path in [*job.stylesheets, *sorted(set(shown))]:
+        try:
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        except OSError:
+            digest.update(b"-")
+    for name, data, description in embedded:
+        digest.update(f"{name}\0{description}\0".encode() + hashlib.sha256(data).digest())
+    return digest.digest()[:16]
 
 
 _AT = re.compile(r"^(?P<file>[^:]+): (?P<message>.*?\bat (?P<line>\d+):(?P<column>\d+)\b.*)$")

@@ -93,9 +93,17 @@ class Preview:
                     lambda: f"{self.instance}:{self.state.generation}" != seen, timeout=wait)
         state = self.state
         return {"generation": state.generation, "instance": self.instance,
-                "ok": not state.errors, "errors": [d.to_dict() for d in state.errors]}
+                "ok": not state.errors,
+                "errors": [d.to_dict(self.clearance()) for d in state.errors]}
 
     # Pages -----------------------------------------------------------------------------
+
+    def clearance(self) -> str:
+        """Who reads the preview: the previewed audience (TLP:CLEAR until it is known). Its
+        overlay and status quote a message only if that reader may see what it quotes."""
+        project = self.state.project
+        names = self.audiences()
+        return project.audiences[names[0]].config.clearance if project and names else "CLEAR"
 
     def audiences(self) -> list[str]:
         """The audience previewed: the one asked for, else the project's default. One at a
@@ -149,15 +157,18 @@ class Preview:
             for name in self.audiences():
                 audience = project.audiences[name]
                 items = []
-                for area in project.areas:
+                # An area above the clearance is content: neither its title nor its folder
+                # name is shown, only how many there are.
+                shown = [a for a in project.areas if audience.clears(a.handling)]
+                for area in shown:
                     href = f"/preview/{quote(name)}/{quote(area.slug)}.html"
                     label = (f'<a href="{html.escape(href)}">{html.escape(area.meta.title)}</a>'
                              f' <span class="slug">{html.escape(area.slug)}</span>')
-                    if not audience.clears(area.meta.handling):
-                        label += (f' <span class="note">withheld: TLP:'
-                                  f'{html.escape(area.meta.handling)} is above this '
-                                  "audience's clearance</span>")
                     items.append(f"<li>{label}</li>")
+                hidden = len(project.areas) - len(shown)
+                if hidden:
+                    items.append(f'<li class="note">{hidden} area{"s" if hidden > 1 else ""} '
+                                 "withheld: marked above this audience's clearance</li>")
                 rows.append(f"<section><h2>{html.escape(audience.config.title)} "
                             f'<span class="slug">{html.escape(name)} · clearance TLP:'
                             f"{html.escape(audience.config.clearance)}</span></h2>"
@@ -206,11 +217,9 @@ class Preview:
             return 404, self._message_page(state, "Not found", what, errors)
         try:
             pack = assemble(project, area, audience)
-            if pack is None:
-                return 200, self._message_page(
-                    state, area.meta.title, f"Withheld: the area is marked TLP:"
-                    f"{area.meta.handling}, above the clearance of audience '{audience_name}' "
-                    f"(TLP:{audience.config.clearance}). No pack is built for it.", errors)
+            if pack is None:  # named like an area that does not exist: no title, no marking
+                return 404, self._message_page(state, "Not found", f"no area '{area_slug}'",
+                                               errors)
             document = render_html(pack)
         except BriefgenError as exc:
             return 200, self._message_page(state, area.meta.title, "", errors + exc.diagnostics)
@@ -254,8 +263,8 @@ class Preview:
                  '<script src="/_briefgen/live.js" defer></script>')
         document = _insert_before(document, "</head>", head, at_start=True)
         if errors:
-            document = _insert_before(document, "</body>", overlay(errors, stale),
-                                      at_start=False)
+            document = _insert_before(document, "</body>",
+                                      overlay(errors, self.clearance(), stale), at_start=False)
         return document
 
     # Files -----------------------------------------------------------------------------
@@ -272,6 +281,8 @@ class Preview:
             return None
         if not path.is_relative_to(base) or not path.is_file():
             return None
+        if root_name == "styles" and paths.link_problem(root.joinpath(*segments), self.root):
+            return None  # a link or a second name: served only as the plain file it is
         return path if path in self.allowed_files() else None
 
     def image(self, audience_name: str, segments: list[str]) -> Path | None:
@@ -283,6 +294,8 @@ class Preview:
             base = (self.root / "sources").resolve(strict=True)
             path = base.joinpath(*segments).resolve(strict=True)
         except (OSError, RuntimeError):
+            return None
+        if paths.link_problem(self.root / "sources" / Path(*segments), self.root):
             return None
         return path if path in self.allowed_files() else None
 
@@ -309,13 +322,16 @@ def _render_failure(exc: Exception, root: Path) -> Diagnostic:
     return Diagnostic(Location("(render)"), f"rendering failed: {message}")
 
 
-def overlay(errors: list[Diagnostic], stale: bool = False) -> str:
-    """The error overlay: every problem as `file:line: message`, escaped."""
+def overlay(errors: list[Diagnostic], clearance: str = "CLEAR", stale: bool = False) -> str:
+    """The error overlay: every problem as `file:line: message`, escaped, as a reader
+    cleared for `clearance` may see it (Diagnostic.shown_to)."""
     items = []
     for d in errors:
-        hint = f'<div class="briefgen-hint">hint: {html.escape(d.hint)}</div>' if d.hint else ""
+        shown = d.shown_to(clearance)
+        hint = (f'<div class="briefgen-hint">hint: {html.escape(shown.hint)}</div>'
+                if shown.hint else "")
         items.append(f'<li><code class="briefgen-where">{html.escape(str(d.location))}</code>: '
-                     f"{html.escape(d.severity)}: {html.escape(d.message)}{hint}</li>")
+                     f"{html.escape(d.severity)}: {html.escape(shown.message)}{hint}</li>")
     count = len(errors)
     return (f'<div id="briefgen-errors" role="alert" aria-live="assertive">'
             f'<div class="briefgen-panel"><h2>briefgen: {count} problem{"s" * (count != 1)}'

@@ -55,7 +55,7 @@ class Builder:
     def _build(self, project: Project) -> None:
         from briefgen.build import BuildOptions, PackStatus, build, output_folder
 
-        audiences = [self.preview.audience] if self.preview.audience else []
+        audiences = self.preview.audiences()  # the previewed one only, as --help says
         started = time.perf_counter()
         try:
             out = output_folder(project.root, None)
