@@ -56,7 +56,7 @@ TARGETS = {
 # (RUSAGE_CHILDREN: the largest child that was waited for, i.e. the largest worker).
 PROBE = r"""
 import json, os, resource, sys
-from briefgen.cli import main
+from briefgen.commands import main
 try:
     rc = main(sys.argv[1:])
 except SystemExit as exc:
@@ -281,7 +281,7 @@ def sample_noop(reps: int, scratch: Path) -> dict:
     run([PY, "-m", "briefgen", "build", "-q"], cwd=REPO)
     runs = [run([PY, "-m", "briefgen", "build", "-q"], cwd=REPO) for _ in range(reps)]
     check = probe_cli(["build"], REPO, scratch)
-    imports = [run([PY, "-c", "import briefgen.cli, briefgen.loading, briefgen.build"],
+    imports = [run([PY, "-c", "import briefgen.commands, briefgen.loading, briefgen.build"],
                    cwd=REPO).seconds for _ in range(reps)]
     times = [r.seconds for r in runs]
     return {"median_s": median(times), "min_s": min(times), "max_s": max(times),

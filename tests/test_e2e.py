@@ -145,7 +145,7 @@ def test_inline_grades_follow_the_audience(built):
 def test_manifest_and_noop_rebuild_skips_weasyprint(built):
     manifest = (built / "output/manifest.json").read_text()
     assert '"study-group/alpha.pdf"' in manifest
-    code = ("import sys; from briefgen.cli import main; rc = main(['build']); "
+    code = ("import sys; from briefgen.commands import main; rc = main(['build']); "
             "print('WEASYPRINT' if 'weasyprint' in sys.modules else 'NO-WEASYPRINT'); "
             "sys.exit(rc)")
     proc = subprocess.run([sys.executable, "-c", code], cwd=built, capture_output=True,
@@ -352,7 +352,7 @@ def test_workers_stay_warm_and_are_replaced_when_they_grow(tmp_path, monkeypatch
 
 NOOP_PROBE = r"""
 import sys
-from briefgen.cli import main
+from briefgen.commands import main
 code = main(sys.argv[1:])
 print("LOADED" if "briefgen.loading" in sys.modules else "NOT-LOADED",
       "pydantic" in sys.modules, code)   # WeasyPrint never runs here, only in workers

@@ -70,7 +70,11 @@ class PackResult:
                                    else d.message for d in shown))
 
     def fail(self, message: str, file: str = "", line: int | None = None,
-             hint: str = "") -> PackResult:
+             hint: str = "", *, quotes: bool = False) -> PackResult:
+        """Mark the pack failed. A message of briefgen's own words is TLP:CLEAR; one that
+        `quotes` an exception's text (a template's or the layout's) gets the handling of the
+        place it names or, failing that, of the pack (`HandlingMap.classify`)."""
         self.status = PackStatus.FAILED
-        self.diagnostics.append(Diagnostic(Location(file, line), message, hint))
+        self.diagnostics.append(Diagnostic(Location(file, line), message, hint,
+                                           handling=None if quotes else "CLEAR"))
         return self

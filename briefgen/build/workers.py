@@ -88,7 +88,7 @@ def render_job(job: Job, project_root: Path, state: WorkerState | None = None) -
         result.fail("template failed: out of memory")
     except Exception as exc:  # noqa: BLE001 - e.g. a broken audience template
         file, line, message = locate_template_error(exc, project_root)
-        result.fail(f"template failed: {message}", file or "", line)
+        result.fail(f"template failed: {message}", file or "", line, quotes=True)
     if result.problems:
         result.seconds = time.perf_counter() - started
         return result
@@ -113,7 +113,7 @@ def render_job(job: Job, project_root: Path, state: WorkerState | None = None) -
         result.diagnostics += [_css_warning(w) for w in state.renderer.warnings]
         result.sha256 = hashlib.sha256(data).hexdigest()
     except PackFailure as exc:
-        result.fail(str(exc))
+        result.fail(str(exc), quotes=True)
     except RecursionError:
         result.fail("layout failed: the document is nested too deeply",
                     hint="flatten the raw HTML in the notes")
@@ -130,9 +130,9 @@ def render_job(job: Job, project_root: Path, state: WorkerState | None = None) -
                     else "", hint="check @page size and margins in the audience stylesheet")
     except OverflowError as exc:
         result.fail(f"layout failed: a size is too large to lay out ({exc})",
-                    hint="look for huge values in the audience CSS")
+                    hint="look for huge values in the audience CSS", quotes=True)
     except Exception as exc:  # noqa: BLE001 - one failing pack must not stop the others
-        result.fail(f"rendering failed: {type(exc).__name__}: {exc}")
+        result.fail(f"rendering failed: {type(exc).__name__}: {exc}", quotes=True)
     result.seconds = time.perf_counter() - started
     return result
 
