@@ -88,7 +88,7 @@ def last_build(out_dir: Path) -> dict | None:
 
 
 def unchanged_since_last_build(root: Path, out_dir: Path, areas: list[str],
-                               audiences: list[str]) -> dict | None:
+                               audiences: list[str], formats: Iterable[str] = ()) -> dict | None:
     """The last build's record if nothing it read or wrote changed since, and it covered
     `areas` x `audiences` (empty: every area, or every audience, of the project, which the
     record covers only if that build was not limited to some); else None."""
@@ -105,11 +105,13 @@ def unchanged_since_last_build(root: Path, out_dir: Path, areas: list[str],
                   for area in areas or record["areas"]]
         if not wanted or any(key not in packs for key in wanted):
             return None
+        if record.get("formats", []) != list(formats):
+            return None
         for key in wanted:
             pack = packs[key]
             if pack["status"] not in ("built", "unchanged", "withheld"):
                 return None
-            if pack["status"] != "withheld" and pdf_stamp(out_dir / pack["pdf"]) != pack["stamp"]:
+            if [pdf_stamp(out_dir / f) for f in pack["files"]] != pack["stamps"]:
                 return None
         return {"warnings": record["warnings"], "packs": [packs[key] for key in wanted]}
     except (OSError, ValueError, KeyError, TypeError):

@@ -82,6 +82,8 @@ class ProjectConfig(Strict):
     default_audience: str = "study-group"
     keywords: list[str] = []
     handling: TLP = "CLEAR"
+    # The editions every pack is built in (briefgen build --to overrides it).
+    formats: list[Literal["pdf", "html", "epub"]] = Field(["pdf"], min_length=1)
     thresholds: Thresholds = Thresholds()
     lint: LintConfig = LintConfig()
     revisions: list[Revision] = []
@@ -104,6 +106,8 @@ class AudienceConfig(Strict):
     chart: bool = True
     require_alt_text: bool = False
     provenance: bool = True  # embed the claims ledger and source notes in each PDF
+    # This audience's editions, instead of the project's `formats` (--to overrides both).
+    formats: list[Literal["pdf", "html", "epub"]] | None = Field(None, min_length=1)
     pdf_variant: Literal["pdf/a-2b", "pdf/a-3b", "pdf/a-3u", "pdf/a-3a", "pdf/ua-1",
                          "pdf/ua-2"] | None = None
     pdf_tags: bool = False

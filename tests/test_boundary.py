@@ -302,7 +302,7 @@ def test_a_failed_pack_whose_audience_now_sees_less_loses_its_old_pdf(tmp_path):
     note.write_text(RED_NOTE.replace("order: 30\n", "order: 30\nhandling: RED\n"))
     proc = run(root, "build", "--audience", "study-group")
     assert proc.returncode == 1
-    assert "previous PDF of this pack was removed" in proc.stdout + proc.stderr
+    assert "previous edition of this pack was removed" in proc.stdout + proc.stderr
     assert not old.exists()
     assert (root / "output" / "study-group" / "alpha.pdf").exists()  # alpha sees the same
 

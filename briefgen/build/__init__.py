@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from briefgen.build.cache import (
     MANIFEST,
     input_hash,
     manifest_entries,
+    pack_entries,
     read_manifest,
     remove_output,
     sha256_of,
@@ -25,7 +27,7 @@ from briefgen.build.cache import (
     write_state,
 )
 from briefgen.build.output import atomic_write, check_writable, remove_partial_writes
-from briefgen.build.results import Job, PackResult, PackStatus
+from briefgen.build.results import Job, PackResult, PackStatus, Written
 from briefgen.build.workers import (
     DEFAULT_MEMORY_LIMIT_MB,
     DEFAULT_TIMEOUT,
@@ -34,8 +36,9 @@ from briefgen.build.workers import (
     render_job,
 )
 from briefgen.errors import Diagnostic, Location, error
+from briefgen.formats import FORMATS
 from briefgen.loading import audience_file_problems
-from briefgen.model import Project, stylesheets_for
+from briefgen.model import Audience, Project, stylesheets_for
 from briefgen.pack import assemble, confined, visible_digest
 from briefgen.paths import output_folder
 
@@ -55,6 +58,7 @@ class BuildOptions:
     timeout: float | None = DEFAULT_TIMEOUT          # seconds per pack
     memory_limit_mb: int | None = DEFAULT_MEMORY_LIMIT_MB  # address space per worker
     in_process: bool = False            # render here, without limits (debugging, tests)
+    formats: Sequence[str] = ()         # empty: each audience's `formats` (or the project's)
     # The project's fingerprint taken before it was loaded (briefgen.fingerprint): recorded
     # with a build that succeeded, it lets the next no-op build skip loading the project.
     fingerprint: str | None = None
@@ -85,8 +89,7 @@ def build(project: Project, out_dir: Path, options: BuildOptions = BuildOptions(
         if job is not None:
             result.withheld, result.visible, result.tlp = job.withheld, job.visible, job.pack.tlp
             if result.status is PackStatus.FAILED:
-                _drop_if_shown_more(result, job, manifest.get(f"{job.audience}/{job.area}"),
-                                    project.root)
+                _drop_if_shown_more(result, job, manifest, project.root)
         # Every message gets the handling of what it may quote; a pack's own failure (a
         # template, the layout) may quote anything the pack holds: its marking.
         if project.handling_map is not None:
@@ -95,7 +98,7 @@ def build(project: Project, out_dir: Path, options: BuildOptions = BuildOptions(
         if on_result:
             on_result(result)
 
-    pending = _plan(project, out_dir, areas, audiences, options.force, manifest, report)
+    pending = _plan(project, out_dir, areas, audiences, options, manifest, report)
     jobs.update({(job.audience, job.area): job for job in pending})
     if options.in_process:
         for job in pending:
@@ -108,6 +111,8 @@ def build(project: Project, out_dir: Path, options: BuildOptions = BuildOptions(
             sorted(pending, key=_estimated_work, reverse=True), lambda _, result: report(result))
     gone = _remove_gone(project, out_dir, manifest)
     entries = manifest_entries(manifest, results, gone)
+    for name in audiences:
+        entries.update(write_index(project, out_dir, name, entries))
     results += prove_output(out_dir, audiences, results, entries)
     try:
         write_manifest(out_dir, entries)
@@ -120,29 +125,33 @@ def build(project: Project, out_dir: Path, options: BuildOptions = BuildOptions(
     return results
 
 
-def _drop_if_shown_more(result: PackResult, job: Job, previous: dict | None,
+def _drop_if_shown_more(result: PackResult, job: Job, manifest: dict[str, dict],
                         root: Path) -> None:
-    """A pack that failed keeps its previous good PDF, unless that PDF was made when its
-    audience could see more than it may now (a note turned RED since): then it is removed."""
-    if previous is None or previous.get("visible") == job.visible:
+    """A pack that failed keeps its previous good files, unless they were made when its
+    audience could see more than it may now (a note turned RED since): then they are
+    removed."""
+    previous = pack_entries(manifest, job.audience, job.area)
+    if not previous or all(e.get("visible") == job.visible for e in previous.values()):
         return
-    if remove_output(job.output, previous):
-        result.output_kept = False
-        result.diagnostics.append(Diagnostic(
-            Location(paths.shown(job.output, root)),
-            "the previous PDF of this pack was removed: it was built when this audience "
-            "could see material that is now withheld from it", severity="warning",
-            handling="CLEAR"))
+    result.output_kept = False
+    for file, entry in previous.items():
+        path = job.output.parent.parent / file
+        if remove_output(path, entry):
+            result.diagnostics.append(Diagnostic(
+                Location(paths.shown(path, root)),
+                "the previous edition of this pack was removed: it was built when this "
+                "audience could see material that is now withheld from it",
+                severity="warning", handling="CLEAR"))
 
 
 def _remove_gone(project: Project, out_dir: Path, manifest: dict[str, dict]) -> set[str]:
     """Packs of areas or audiences that no longer exist, removed from the output folder if
     the manifest says briefgen wrote them (never anything else); their manifest keys."""
-    areas = {a.slug for a in project.areas}
+    areas = {a.slug for a in project.areas} | {""}   # "": an audience's index
     gone = set()
     for key, entry in manifest.items():
         if entry.get("area") not in areas or entry.get("audience") not in project.audiences:
-            path = out_dir / str(entry.get("pdf", ""))
+            path = out_dir / key
             if remove_output(path, entry) or not (path.exists() or path.is_symlink()):
                 gone.add(key)
     return gone
@@ -150,41 +159,65 @@ def _remove_gone(project: Project, out_dir: Path, manifest: dict[str, dict]) -> 
 
 def prove_output(out_dir: Path, audiences: list[str], results: list[PackResult],
                  entries: dict[str, dict]) -> list[PackResult]:
-    """Output is proven before success: every pack that should exist is there with the bytes
-    the manifest records, every pack that should not (withheld, or failed with no good
-    earlier file) is absent, and every other file in an audience's folder is one the manifest
-    accounts for. A discrepancy fails its pack's result, naming the file; a stray file is a
-    failed result of its own (returned)."""
+    """Output is proven before success: every file a pack should have is there with the bytes
+    the manifest records, every edition of a pack that should have none (withheld, or failed
+    with no good earlier file) is absent, and every other file in an audience's folder is one
+    the manifest accounts for. A discrepancy fails its pack's result, naming the file; a stray
+    file is a failed result of its own (returned)."""
     strays: list[PackResult] = []
     planned = set()
     for r in results:
-        path = out_dir / r.audience / f"{r.area}.pdf"
-        planned.add(path)
-        entry = entries.get(f"{r.audience}/{r.area}")
-        exists = path.exists() or path.is_symlink()
-        if r.status in (PackStatus.BUILT, PackStatus.UNCHANGED) or (
-                r.status is PackStatus.FAILED and entry is not None):
-            if entry is None or path.is_symlink() or sha256_of(path) != entry["sha256"]:
-                _unaccounted(r, path, out_dir, "does not hold the bytes the manifest records "
-                             "for this pack")
-        elif exists:
-            why = ("the pack is withheld from this audience" if r.status is PackStatus.WITHHELD
-                   else "the pack failed")
-            _unaccounted(r, path, out_dir, f"should not be here: {why}, and the manifest does "
-                         "not account for this file")
-    recorded = {out_dir / e["pdf"]: e for e in entries.values()}
+        written = {f.file for f in r.files}
+        for fmt in FORMATS:
+            file = f"{r.audience}/{r.area}.{fmt}"
+            path = out_dir / file
+            planned.add(path)
+            entry = entries.get(file)
+            exists = path.exists() or path.is_symlink()
+            if file in written or (r.status is PackStatus.FAILED and entry is not None):
+                if entry is None or path.is_symlink() or sha256_of(path) != entry["sha256"]:
+                    _unaccounted(r, path, out_dir, "does not hold the bytes the manifest "
+                                 "records for this pack")
+            elif exists and not (  # an edition of an earlier build the manifest records
+                    r.status in (PackStatus.BUILT, PackStatus.UNCHANGED) and entry is not None
+                    and not path.is_symlink() and sha256_of(path) == entry["sha256"]):
+                why = {PackStatus.WITHHELD: "the pack is withheld from this audience",
+                       PackStatus.FAILED: "the pack failed"}.get(r.status, "it is stale")
+                _unaccounted(r, path, out_dir, f"should not be here: {why}, and the manifest "
+                             "does not account for this file")
     for name in sorted(set(audiences) | {e["audience"] for e in entries.values()}):
         folder = out_dir / name
         for path in sorted(folder.iterdir()) if folder.is_dir() else ():
             if path.name.startswith(".") or path in planned:
                 continue
-            entry = recorded.get(path)
+            entry = entries.get(f"{name}/{path.name}")
             if entry is None or path.is_symlink() or sha256_of(path) != entry["sha256"]:
                 stray = PackResult(path.stem, name, PackStatus.FAILED, str(path))
                 _unaccounted(stray, path, out_dir, "is not a file briefgen wrote (the "
                              "manifest does not account for it)")
                 strays.append(stray)
     return strays
+
+
+def write_index(project: Project, out_dir: Path, audience: str,
+                entries: dict[str, dict]) -> dict[str, dict]:
+    """`<audience>/index.html`: every pack and edition built for the audience (from the
+    manifest: only what is there), for a reader to open the one they want. Its manifest
+    entry, or none when the audience has no files."""
+    from briefgen.formats.index import index_page
+
+    files = {e["file"]: e for e in entries.values()
+             if e.get("audience") == audience and e.get("format") in FORMATS}
+    path = out_dir / audience / "index.html"
+    if not files:
+        return {}
+    data = index_page(project, audience, files)
+    if not (path.is_file() and not path.is_symlink() and path.read_bytes() == data):
+        atomic_write(path, data)
+    return {f"{audience}/index.html": {
+        "audience": audience, "area": "", "format": "index", "file": f"{audience}/index.html",
+        "pages": 0, "input_hash": "", "sha256": hashlib.sha256(data).hexdigest(),
+        "visible": ""}}
 
 
 def _unaccounted(result: PackResult, path: Path, out_dir: Path, why: str) -> None:
@@ -221,9 +254,10 @@ def _last_build(project: Project, options: BuildOptions, areas: list[str],
             "all_audiences": not options.audiences,
             # As a TLP:CLEAR reader may see them: a no-op build prints them again.
             "warnings": [w.format() for w in project.warnings],
+            "formats": list(options.formats),
             "packs": [{"audience": r.audience, "area": r.area, "status": str(r.status),
-                       "pdf": f"{r.audience}/{r.area}.pdf", "pages": r.pages,
-                       "stamp": pdf_stamp(out_dir / r.audience / f"{r.area}.pdf"),
+                       "files": [f.file for f in r.files], "pages": r.pages,
+                       "stamps": [pdf_stamp(out_dir / f.file) for f in r.files],
                        "withheld": [asdict(w) for w in r.withheld]} for r in results]}
 
 
@@ -243,24 +277,33 @@ def _selection(project: Project, options: BuildOptions) -> tuple[list[str], list
     return areas, audiences
 
 
+def editions(project: Project, audience: Audience, options: BuildOptions) -> tuple[str, ...]:
+    """The formats to build for `audience`: --to, else the audience's, else the project's."""
+    return tuple(dict.fromkeys(options.formats or audience.config.formats
+                               or project.config.formats))
+
+
 def _plan(project: Project, out_dir: Path, areas: list[str], audiences: list[str],
-          force: bool, manifest: dict[str, dict],
+          options: BuildOptions, manifest: dict[str, dict],
           report: Callable[[PackResult], None]) -> list[Job]:
     """The packs to render; withheld, refused and unchanged packs are reported at once."""
     area_map = {a.slug: a for a in project.areas}
     pending: list[Job] = []
     for audience_name in audiences:
         audience = project.audiences[audience_name]
+        formats = editions(project, audience, options)
         refused = audience_file_problems(project.root, audience.directory)
         for slug in areas:
             area = area_map[slug]
-            output = out_dir / audience_name / f"{slug}.pdf"
+            output = out_dir / audience_name / f"{slug}.{formats[0]}"
             result = PackResult(slug, audience_name, PackStatus.FAILED, str(output))
+            previous = pack_entries(manifest, audience_name, slug)
             pack = assemble(project, area, audience)
             if pack is None:
                 # A pack built before the area was restricted must not linger (and one the
                 # manifest cannot account for fails the proof after the build).
-                remove_output(output, manifest.get(f"{audience_name}/{slug}"))
+                for file, entry in previous.items():
+                    remove_output(out_dir / file, entry)
                 result.status = PackStatus.WITHHELD
                 report(result)
                 continue
@@ -271,21 +314,25 @@ def _plan(project: Project, out_dir: Path, areas: list[str], audiences: list[str
                 result.diagnostics.extend(refused)
                 report(result)
                 continue
-            remove_partial_writes(output)  # left by a build that was killed mid-write
+            for fmt in formats:  # left by a build that was killed mid-write
+                remove_partial_writes(output.with_suffix(f".{fmt}"))
             digest = input_hash(project, area, audience)
-            previous = manifest.get(f"{audience_name}/{slug}")
-            if (not force and previous and previous.get("input_hash") == digest
-                    and previous.get("visible") == visible
-                    and previous.get("sha256") == sha256_of(output)):
+            kept = [previous.get(f"{audience_name}/{slug}.{fmt}") for fmt in formats]
+            if not options.force and all(
+                    e is not None and e.get("input_hash") == digest
+                    and e.get("visible") == visible
+                    and e.get("sha256") == sha256_of(out_dir / e["file"]) for e in kept):
+                files = [Written(e["format"], e["file"], e["sha256"], e.get("pages", 0))
+                         for e in kept if e is not None]
                 report(PackResult(slug, audience_name, PackStatus.UNCHANGED, str(output),
-                                  previous.get("pages", 0), sha256=previous["sha256"],
+                                  files[0].pages, sha256=files[0].sha256,
                                   input_hash=digest, withheld=pack.withheld, visible=visible,
-                                  tlp=pack.tlp))
+                                  tlp=pack.tlp, files=files))
                 continue
             cfg = audience.config
             pending.append(Job(slug, audience_name, output, digest, confined(pack),
                                stylesheets_for(audience), cfg.pdf_variant, cfg.pdf_tags,
-                               pack.withheld, visible))
+                               pack.withheld, visible, formats))
     return pending
 
 

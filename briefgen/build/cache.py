@@ -85,11 +85,24 @@ def _file_digest(path: Path, roots: list[Path]) -> bytes:
 
 
 def read_manifest(out_dir: Path) -> dict[str, dict]:
+    """The files the last build recorded, by their path in the output folder (one entry per
+    file: `audience`, `area`, `format`, `file`, `pages`, `input_hash`, `sha256`, `visible`;
+    an audience's `index.html` has format "index" and no area)."""
     try:
         data = json.loads((out_dir / MANIFEST).read_text("utf-8"))
-        return {f"{p['audience']}/{p['area']}": p for p in data.get("packs", [])}
-    except (OSError, ValueError, KeyError, TypeError):
+        entries = {}
+        for entry in data.get("packs", []):
+            file = entry.get("file") or entry["pdf"]   # briefgen 2 wrote "pdf" only
+            entries[file] = {**entry, "file": file, "format": entry.get("format", "pdf")}
+        return entries
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
+
+
+def pack_entries(manifest: dict[str, dict], audience: str, area: str) -> dict[str, dict]:
+    """The manifest's files of one pack (every format), by path."""
+    return {file: e for file, e in manifest.items()
+            if e.get("audience") == audience and e.get("area") == area}
 
 
 def manifest_entries(previous: dict[str, dict], results: list[PackResult],
@@ -98,15 +111,16 @@ def manifest_entries(previous: dict[str, dict], results: list[PackResult],
     file, withheld packs and those in `gone` (removed) left out, the rest as they were."""
     entries = {k: v for k, v in previous.items() if k not in gone}
     for r in results:
-        key = f"{r.audience}/{r.area}"
         if r.status in (PackStatus.BUILT, PackStatus.UNCHANGED):
-            entries[key] = {"audience": r.audience, "area": r.area,
-                            "pdf": f"{r.audience}/{r.area}.pdf", "pages": r.pages,
-                            "input_hash": r.input_hash, "sha256": r.sha256,
-                            "visible": r.visible}
+            for f in r.files:
+                entries[f.file] = {"audience": r.audience, "area": r.area, "format": f.format,
+                                   "file": f.file, "pages": f.pages,
+                                   "input_hash": r.input_hash, "sha256": f.sha256,
+                                   "visible": r.visible}
         elif r.status is PackStatus.WITHHELD or (r.status is PackStatus.FAILED
                                                  and not r.output_kept):
-            entries.pop(key, None)
+            for file in pack_entries(entries, r.audience, r.area):
+                entries.pop(file)
     return entries
 
 

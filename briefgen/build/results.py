@@ -10,6 +10,17 @@ from briefgen.errors import Diagnostic, Location, printable
 from briefgen.pack import Pack, Withheld
 
 
+@dataclass(frozen=True)
+class Written:
+    """One file of a pack: its format, where it is (relative to the output folder), its
+    hash and, for a PDF, its pages."""
+
+    format: str
+    file: str
+    sha256: str
+    pages: int = 0
+
+
 class PackStatus(StrEnum):
     BUILT = "built"
     UNCHANGED = "unchanged"
@@ -31,6 +42,10 @@ class Job:
     tags: bool = False
     withheld: list[Withheld] = field(default_factory=list)
     visible: str = ""     # pack.visible_digest: what its audience may see
+    formats: tuple[str, ...] = ("pdf",)   # the editions to make; `output` is the first's
+
+    def path(self, fmt: str) -> Path:
+        return self.output.with_suffix(f".{fmt}")
 
 
 @dataclass
@@ -49,6 +64,7 @@ class PackResult:
     visible: str = ""         # pack.visible_digest of the pack this result is for
     output_kept: bool = True  # a failed pack: the previous good file is still in place
     tlp: str | None = None    # the pack's marking: the level of a message about the pack
+    files: list[Written] = field(default_factory=list)   # every edition written or kept
 
     @property
     def problems(self) -> list[Diagnostic]:

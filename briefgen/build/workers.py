@@ -24,7 +24,7 @@ from typing import Any
 
 from briefgen import paths
 from briefgen.build.output import atomic_write, remove_partial_writes
-from briefgen.build.results import Job, PackResult, PackStatus
+from briefgen.build.results import Job, PackResult, PackStatus, Written
 from briefgen.errors import BriefgenError, Diagnostic, Location
 from briefgen.fingerprint import versions
 
@@ -69,7 +69,7 @@ class WorkerState:
 
 def render_job(job: Job, project_root: Path, state: WorkerState | None = None) -> PackResult:
     """Render one pack to PDF and write it; runs in a worker process (or in-process)."""
-    from briefgen.pdf import PackFailure, Renderer
+    from briefgen.pdf import PackFailure
     from briefgen.render import locate_template_error, render_html
 
     state = state or WorkerState()
@@ -93,25 +93,31 @@ def render_job(job: Job, project_root: Path, state: WorkerState | None = None) -
         result.seconds = time.perf_counter() - started
         return result
     try:
-        if state.renderer is None:
-            state.renderer = Renderer()
         from briefgen import provenance
+        from briefgen.formats import Context, builder
 
         embedded = [(a.name, a.data, a.description) for a in provenance.attachments(job.pack)] \
             if job.pack.audience.config.provenance else []
-        data, pages, blocked = state.renderer.pdf(
-            html, project_root=project_root, stylesheets=job.stylesheets,
-            identifier=seen_identifier(job, html, embedded), variant=job.variant,
-            tags=job.tags, embedded=embedded)
-        try:
-            atomic_write(job.output, data)
-        except OSError as exc:
-            raise PackFailure(f"cannot write {paths.shown(job.output, project_root)}: "
-                              f"{exc.strerror or exc}; make the folder writable or choose "
-                              "another with --out DIR") from None
-        result.status, result.pages, result.blocked = PackStatus.BUILT, pages, blocked
-        result.diagnostics += [_css_warning(w) for w in state.renderer.warnings]
-        result.sha256 = hashlib.sha256(data).hexdigest()
+        context = Context(project_root, job.stylesheets, embedded,
+                          seen_identifier(job, html, embedded), job.variant, job.tags, state)
+        # Every edition is made before any is written: a pack fails whole or not at all.
+        editions = [(fmt, builder(fmt)(job.pack, html, context)) for fmt in job.formats]
+        for fmt, edition in editions:
+            path = job.path(fmt)
+            try:
+                atomic_write(path, edition.data)
+            except OSError as exc:
+                raise PackFailure(f"cannot write {paths.shown(path, project_root)}: "
+                                  f"{exc.strerror or exc}; make the folder writable or choose "
+                                  "another with --out DIR") from None
+            result.files.append(Written(fmt, f"{job.audience}/{path.name}",
+                                        hashlib.sha256(edition.data).hexdigest(),
+                                        edition.pages))
+            result.blocked += [b for b in edition.blocked if b not in result.blocked]
+            result.diagnostics += [_css_warning(w) for w in edition.warnings
+                                   if _css_warning(w) not in result.diagnostics]
+        result.status = PackStatus.BUILT
+        result.pages, result.sha256 = result.files[0].pages, result.files[0].sha256
     except PackFailure as exc:
         result.fail(str(exc), quotes=True)
     except RecursionError:
@@ -383,7 +389,8 @@ class WorkerPool:
             worker.process.join()
         worker.conn.close()
         if worker.job is not None and kill:
-            remove_partial_writes(worker.job.output)
+            for fmt in worker.job.formats:
+                remove_partial_writes(worker.job.path(fmt))
 
     @staticmethod
     def _failed(job: Job, message: str) -> PackResult:

@@ -36,8 +36,26 @@ def add(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> Non
     b.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="stop a pack that takes longer and report it failed; the others "
                         "still build (default: 300; 0: no limit)")
+    b.add_argument("--to", action="append", metavar="FORMATS", type=_formats,
+                   help="the editions to build: pdf, html, epub, as a comma list or repeated "
+                        "(default: `formats:` of each audience, else of briefgen.yaml, else pdf)")
     messages_option(b)
     b.set_defaults(run=run)
+
+
+def _formats(value: str) -> list[str]:
+    from briefgen.formats import FORMATS
+
+    names = [v.strip().lower() for v in value.split(",") if v.strip()]
+    wrong = [n for n in names if n not in FORMATS]
+    if wrong or not names:
+        raise argparse.ArgumentTypeError(f"not a format: {', '.join(wrong) or repr(value)} "
+                                         f"(formats: {', '.join(FORMATS)})")
+    return names
+
+
+def chosen_formats(args: argparse.Namespace) -> list[str]:
+    return list(dict.fromkeys(f for group in args.to or [] for f in group))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,7 +90,8 @@ def _unchanged(args: argparse.Namespace, root: Path) -> bool:
     from briefgen.paths import output_folder
 
     out = output_folder(root, args.out)
-    record = unchanged_since_last_build(root, out, args.area or [], args.audience or [])
+    record = unchanged_since_last_build(root, out, args.area or [], args.audience or [],
+                                        chosen_formats(args))
     if record is None:
         return False
     if not args.quiet:
@@ -80,7 +99,7 @@ def _unchanged(args: argparse.Namespace, root: Path) -> bool:
             print(warning, file=sys.stderr)
         for pack in record["packs"] if args.verbose else ():
             print(f"{pack['status'] if pack['status'] == 'withheld' else 'unchanged':<9} "
-                  f"{pack['audience']}/{pack['area']}.pdf")
+                  f"{_names(pack['audience'], pack['area'], pack['files'])}")
             for item in pack["withheld"]:
                 print(withheld_line(item["what"], item["name"], item["handling"],
                                     pack["audience"]))
@@ -115,7 +134,8 @@ def build_project(args: argparse.Namespace, project: Project, fingerprint: str |
                        verbose=args.verbose, clearance=args.message_clearance) as reporter:
         results = build(project, out, BuildOptions(
             areas=args.area or (), audiences=args.audience or (), force=args.force,
-            jobs=args.jobs, timeout=timeout, fingerprint=fingerprint),
+            jobs=args.jobs, timeout=timeout, fingerprint=fingerprint,
+            formats=chosen_formats(args)),
             on_result=reporter.result)
     failed = [r for r in results if r.status == "failed"]
     if not args.quiet or failed:
@@ -161,7 +181,8 @@ class BuildReporter:
     def result(self, result: PackResult) -> None:
         if self.progress is not None:
             self.progress.advance(self.task)
-        name = f"{result.audience}/{result.area}.pdf"
+        name = _names(result.audience, result.area, [f.file for f in result.files]
+                      or [result.output])
         if result.status == "failed":
             self._print(f"FAILED    {name}: {result.message_for(self.clearance)}", err=True)
         elif result.status == "built" and not self.quiet:
@@ -179,3 +200,11 @@ class BuildReporter:
             if warning not in self.warned:
                 self.warned.append(warning)
                 self._print(warning.format(self.clearance), err=True)
+
+
+def _names(audience: str, area: str, files: list[str]) -> str:
+    """How a line names a pack's files: `study-group/alpha.pdf`, or with several editions
+    `study-group/alpha.{pdf,html,epub}`."""
+    extensions = [Path(f).suffix.lstrip(".") for f in files] or ["pdf"]
+    return f"{audience}/{area}." + (extensions[0] if len(extensions) == 1
+                                    else "{" + ",".join(extensions) + "}")
