@@ -354,14 +354,14 @@ def cmd_claims(args: argparse.Namespace, project: Project) -> int:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(["area", "id", "status", "grade", "kind", "handling", "text",
-                         "evidence", "source"])
+                         "evidence", "source", "quote"])
         for r in rows:
             writer.writerow([r["area"], r["id"], r["status"], r["grade"], r["kind"],
                              r["handling"], r["text"],
                              "; ".join(f"{e['ref']} ({e['stance']}, {e['locator']})"
                                        if e["locator"] else f"{e['ref']} ({e['stance']})"
                                        for e in r["evidence"]),
-                             r["source"]])
+                             r["source"], r["origin_quote"]])
         sys.stdout.write(buffer.getvalue())
     else:
         width = shutil.get_terminal_size((120, 20)).columns
@@ -426,7 +426,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     for c in changes:
         what = {"added": f"new, {c.new}", "removed": f"was {c.old}",
                 "text": f"\n      was: {c.old}\n      now: {c.new}"}.get(
-                    c.kind, f"{c.old} -> {c.new}")
+                    c.kind, f"{c.old} -> {c.new}" + (f" ({c.reason})" if c.reason else ""))
         print(f"  {labels[c.kind]:<15} {c.area}/{c.id}: {what}")
     return EXIT_OK
 
