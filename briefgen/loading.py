@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from briefgen import images, paths
+from briefgen import images, paths, quotes
 from briefgen.errors import BriefgenError, Collector, Diagnostic, Location
 from briefgen.lint import lint
 from briefgen.markup import find_markers
@@ -73,6 +73,7 @@ def load_project(root: Path) -> Project:
                  line=_key_line(raw_config, "default_audience"), hint=f"audiences found: {known}")
     project = Project(root, config, references, ref_lines, tuple(areas), audiences, tuple(files))
     sink.diagnostics.extend(cross_check(project))
+    sink.diagnostics.extend(quotes.check(project))
     sink.raise_if_errors()
     _check_stylesheets(root, audiences, sink)
     sink.diagnostics.extend(lint(project))
@@ -283,9 +284,26 @@ def _load_note(root: Path, area: str, path: Path, sink: Collector,
     claims = []
     for index, spec in enumerate(meta.claims):
         line = raw_claims.item_lines[index] if isinstance(raw_claims, LocList) else doc.meta.line
-        claims.append(Claim(spec, area, path.stem, Location(display, line)))
+        raw = raw_claims[index] if isinstance(raw_claims, LocList) else None
+        claims.append(Claim(spec, area, path.stem, Location(display, line),
+                            _quote_lines(raw, len(spec.evidence), line)))
     return Note(path.stem, display, meta, doc.body, doc.body_line, tuple(claims),
                 images.locate_all(root, display, doc.body))
+
+
+def _quote_lines(raw: object, count: int, fallback: int) -> tuple[int, ...]:
+    """The line of each evidence entry's `quote:` key (or of the entry) of one raw claim."""
+    evidence = raw.get("evidence") if isinstance(raw, LocDict) else None
+    if not isinstance(evidence, LocList):
+        return (fallback,) * count
+    lines = []
+    for index in range(count):
+        item = evidence[index] if index < len(evidence) else None
+        line = evidence.item_lines[index] if index < len(evidence) else fallback
+        if isinstance(item, LocDict):
+            line = item.key_lines.get("quote", line)
+        lines.append(line)
+    return tuple(lines)
 
 
 def cross_check(project: Project) -> list[Diagnostic]:
