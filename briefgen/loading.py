@@ -38,6 +38,7 @@ from briefgen.yamlio import (
 )
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+COPIES = "copies"  # sources/copies/: local text copies of sources (custom: {copy:}), not an area
 
 
 def load_project(root: Path) -> Project:
@@ -220,8 +221,8 @@ def _load_areas(root: Path, sink: Collector, files: list[Path]) -> list[Area]:
         sink.add("sources/", "no sources/ folder", hint="create sources/<area>/_area.md")
         return areas
     for folder in sorted(p for p in sources.iterdir() if p.is_dir()):
-        if folder.name.startswith((".", "_")):
-            continue
+        if folder.name.startswith((".", "_")) or folder.name == COPIES:
+            continue  # _images/, copies/ (sources' texts for quotes) and the like: not areas
         display_area = paths.shown(folder / "_area.md", root)
         if not SLUG.match(folder.name):
             sink.add(paths.shown(folder, root), "area folder names use a-z, 0-9, '-' and '_'",
