@@ -170,7 +170,7 @@ def reference_entry(ref: Reference, lang: str = "en") -> Markup:
     if ref.accessed:
         parts.append(escape(f"(accessed {ref.accessed.display()})"))
     if ref.custom.copy_of:
-        parts.append(escape(f"(copy of a text published by {ref.custom.copy_of})"))
+        parts.append(escape(f"A copy of a text published by {ref.custom.copy_of}."))
     if ref.language and ref.language.split("-")[0].lower() != lang.split("-")[0].lower():
         parts.append(escape(f"In {language_name(ref.language)}."))
     return Markup(" ").join(parts)
