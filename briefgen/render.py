@@ -162,7 +162,8 @@ def reference_entry(ref: Reference, lang: str = "en") -> Markup:
     if ref.issued:
         tail.append(ref.issued.display())
     if tail:
-        parts.append(escape(", ".join(tail)) + Markup("."))
+        text = ", ".join(tail)
+        parts.append(escape(text) + Markup("" if text.endswith(".") else "."))  # "n.d." once
     if ref.DOI:
         parts.append(Markup('<span class="url">doi:') + escape(ref.DOI) + Markup("</span>"))
     if ref.URL:
