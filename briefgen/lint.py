@@ -283,13 +283,23 @@ def _lint_quotes(project: Project, sink: Collector) -> None:
 
 
 def _lint_stale(project: Project, sink: Collector) -> None:
-    """Reasons written for a reader, not an editing history."""
+    """Reasons written for a reader: no editing history, no raw reference ids (printed as
+    written, an id means nothing to a reader; cite with [@id] in Markdown texts instead)."""
+    ids = [i for i in project.references if "-" in i or any(ch.isdigit() for ch in i)]
+    raw = (re.compile(r"(?<![\w@-])(" + "|".join(map(re.escape, sorted(ids, key=len,
+                      reverse=True))) + r")(?![\w-])") if ids else None)
+
     def check(file: str, line: int | None, what: str, text: str) -> None:
         if (match := STALE.search(text)) is not None:
             sink.add(file, f"{what} speaks of earlier grading ('{match.group(0)}')",
                      line=line, severity="warning", code="stale-rationale",
                      hint="say why the claim stands as it does now; the history of "
                           "editions belongs in `revisions:` and `briefgen diff`")
+        if raw is not None and (found := raw.search(text)) is not None:
+            sink.add(file, f"{what} names reference '{found.group(1)}' by its id",
+                     line=line, severity="warning", code="raw-reference-id",
+                     hint="name the source as a reader knows it (publisher, title, year); "
+                          "the evidence list already links to it")
 
     for claim in project.claims:
         where = claim.location

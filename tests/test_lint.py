@@ -320,3 +320,18 @@ def test_repeated_date_parts(basic_project):
     assert "repeated-date-parts" not in codes(basic_project)
     edit(refs, "issue: 3", 'number: "Report No. 34/2019"')   # a number that holds a year
     assert "repeated-date-parts" not in codes(basic_project)
+
+
+def test_raw_reference_id_in_a_reason(basic_project):
+    note = basic_project / "sources/alpha/20-doubts.md"
+    edit(note, "    credibility: 5\n",
+         "    credibility: 5\n    rationale: \"Contradicted by law-a, art. 1.\"\n")
+    (found,) = codes(basic_project)["raw-reference-id"]
+    assert found.startswith("sources/alpha/20-doubts.md:11: warning: claim 'AL-05': rationale "
+                            "names reference 'law-a' by its id")
+    edit(note, "Contradicted by law-a, art. 1.", "Contradicted by the statute (Law Alpha), "
+         "art. 1; the by-law and report-backed claims differ.")
+    assert "raw-reference-id" not in codes(basic_project)
+    area = basic_project / "sources/alpha/_area.md"       # a citation is not a raw id
+    edit(area, 'basis: "AL-01."', 'basis: "AL-01 [@law-a, art. 1]."')
+    assert "raw-reference-id" not in codes(basic_project)
