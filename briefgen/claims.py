@@ -11,6 +11,10 @@ Reliability (Admiralty A-F) belongs to a source; credibility (1-6) to a claim. T
 4. SOURCED if credibility <= 2 and |S+| >= 2, or |S+| == 1 and that source is a primary
    record ("single primary source").
 5. UNCORROBORATED otherwise.
+
+Evidence with `stance: context` is cited and shown with the claim but never counted.
+A claim's *origin* is the evidence entry citing the text it was drawn from (a reference marked
+`origin: true`, such as the essay a briefing checks): its `quote` is printed under the claim.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from briefgen.schema import ClaimSpec, Reference, Thresholds
+from briefgen.schema import ClaimSpec, Evidence, Reference, Thresholds
 
 RELIABILITY_WORDS = {
     "A": "completely reliable", "B": "usually reliable", "C": "fairly reliable",
@@ -59,6 +63,19 @@ class Grading:
     contradicting: tuple[str, ...]      # C
     single_primary: bool
     grade: str                          # e.g. "B2": best supporting reliability + credibility
+    contra_grade: str = ""              # best contradicting reliability among C, "" if none
+
+    @property
+    def label(self) -> str:
+        """The grade as printed: a disputed claim shows both sides, e.g. "F5 / A against"."""
+        return f"{self.grade} / {self.contra_grade} against" if self.contra_grade else self.grade
+
+
+def origin(claim: ClaimSpec, references: Mapping[str, Reference]) -> Evidence | None:
+    """The evidence entry citing the text the claim was drawn from: the first entry whose
+    reference is marked `origin: true` (among `references`, so a withheld one is never it)."""
+    return next((e for e in claim.evidence
+                 if (ref := references.get(e.ref)) is not None and ref.custom.origin), None)
 
 
 def root_source(ref_id: str, references: Mapping[str, Reference]) -> str:
@@ -121,8 +138,12 @@ def grade(claim: ClaimSpec, references: Mapping[str, Reference],
     best = min((reliability(m) for m in support_groups.values()), default="F")
     label = f"{best}{claim.credibility}"
 
+    contra_best = min((reliability(contra_groups[c]) for c in contradicting), default="")
+
     def result(status: Status, reason: str, single: bool = False) -> Grading:
-        return Grading(status, reason, supporting, strong, contradicting, single, label)
+        against = contra_best if status is Status.DISPUTED else ""
+        return Grading(status, reason, supporting, strong, contradicting, single, label,
+                       against)
 
     if claim.kind == "judgment":
         return result(Status.JUDGMENT, "an analytic judgment, not a statement of fact")
@@ -132,7 +153,7 @@ def grade(claim: ClaimSpec, references: Mapping[str, Reference],
         # The grade label is the best *supporting* source's (the Admiralty reading): say how
         # good the contradicting sources are, so an "F5" is not read as a weak dispute.
         n = len(contradicting)
-        top = min(reliability(contra_groups[c]) for c in contradicting)
+        top = contra_best
         best_of = (f"graded {top}" if n == 1 else
                    f"graded {t.contradicting_reliability} or better, the best {top}")
         return result(Status.DISPUTED,

@@ -121,7 +121,7 @@ def lint_glyphs(project: Project, sink: Collector) -> None:
         printed = [*(a.display() for a in ref.author or ()), ref.title, ref.container_title,
                    ref.publisher, ref.publisher_place, ref.number, ref.URL, ref.DOI,
                    *(str(v) for v in (ref.volume, ref.issue, ref.page) if v),
-                   ref.custom.descriptor]
+                   ref.custom.descriptor, ref.custom.copy_of]
         fields(REFERENCES_FILE, project.reference_lines.get(ref_id),
                [text for text in printed if text], ref.custom.tlp)
     for area in project.areas:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from briefgen import __version__
-from briefgen.claims import CREDIBILITY_WORDS
+from briefgen.claims import CREDIBILITY_WORDS, origin
 from briefgen.errors import error
 from briefgen.model import Audience, Project
 from briefgen.pack import Pack, assemble
@@ -29,15 +29,18 @@ def claim_records(pack: Pack) -> list[dict]:
     records = []
     for claim in pack.claims:
         g = pack.gradings[claim.id]
+        first = origin(claim.spec, pack.references)
         records.append({
             "area": pack.area.slug, "id": claim.id, "text": claim.spec.text,
             "kind": claim.spec.kind, "status": g.status.value, "reason": g.reason,
-            "grade": g.grade, "credibility": claim.spec.credibility,
+            "grade": g.grade, "contradicting_grade": g.contra_grade or None,
+            "credibility": claim.spec.credibility,
             "single_primary_source": g.single_primary, "handling": f"TLP:{label[claim.id]}",
             "evidence": [{"ref": e.ref, "stance": e.stance, "locator": e.locator,
-                          "note": e.note,
+                          "note": e.note, "quote": e.quote, "origin": e is first,
                           "reliability": pack.references[e.ref].custom.reliability}
                          for e in claim.spec.evidence],
+            "origin_quote": first.quote if first is not None else "",
             "source": str(claim.location),
         })
     return records
@@ -124,7 +127,8 @@ def claim_review(project: Project, data: Export) -> dict:
         reviews.append({
             "@type": "ClaimReview",
             "identifier": row["id"],
-            "claimReviewed": row["text"],
+            # what the source said, in its own words, when the origin's quote is recorded
+            "claimReviewed": row["origin_quote"] or row["text"],
             "datePublished": config.as_of.isoformat(),
             "author": {"@type": "Organization", "name": config.issuer},
             "itemReviewed": {"@type": "Claim", "appearance": appearances},
@@ -146,6 +150,12 @@ class Change:
     id: str
     old: str
     new: str
+    reason: str = ""  # for a status or grade change: why the rule now gives the new status
+
+
+def _grade_label(row: dict) -> str:
+    against = row.get("contradicting_grade")
+    return f"{row['grade']} / {against} against" if against else row["grade"]
 
 
 def diff(old: list[dict], new: list[dict]) -> list[Change]:
@@ -161,8 +171,13 @@ def diff(old: list[dict], new: list[dict]) -> list[Change]:
             changes.append(Change("removed", row["area"], claim_id, row["status"], ""))
     for claim_id in before.keys() & after.keys():
         a, b = before[claim_id], after[claim_id]
-        for kind, key in (("status", "status"), ("grade", "grade"), ("text", "text")):
-            if a[key] != b[key]:
-                changes.append(Change(kind, b["area"], claim_id, a[key], b[key]))
+        if a["status"] != b["status"]:
+            changes.append(Change("status", b["area"], claim_id, a["status"], b["status"],
+                                  b["reason"]))
+        if _grade_label(a) != _grade_label(b):
+            changes.append(Change("grade", b["area"], claim_id, _grade_label(a),
+                                  _grade_label(b), b["reason"]))
+        if a["text"] != b["text"]:
+            changes.append(Change("text", b["area"], claim_id, a["text"], b["text"]))
     order = {"status": 0, "added": 1, "removed": 2, "grade": 3, "text": 4}
     return sorted(changes, key=lambda c: (order[c.kind], c.area, c.id))

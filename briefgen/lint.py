@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import re
 
-from briefgen.claims import CREDIBILITY_WORDS, LIKELIHOOD_SCALE, Status, grade, root_source
+from briefgen.claims import (
+    CREDIBILITY_WORDS,
+    LIKELIHOOD_SCALE,
+    Status,
+    grade,
+    origin,
+    root_source,
+)
 from briefgen.errors import Collector, Diagnostic
 from briefgen.glyphs import lint_glyphs
 from briefgen.markup import _position, find_markers, note_anchor, web_or_anchor
-from briefgen.model import REFERENCES_FILE, Area, Project
-from briefgen.schema import TLP_ORDER
+from briefgen.model import REFERENCES_FILE, Area, Claim, Project
+from briefgen.schema import TLP_ORDER, Thresholds
 
 SCALE_TERMS = [term for term, _ in LIKELIHOOD_SCALE]
 CLAIM_ID = re.compile(r"(?<![\w-])([A-Za-z][A-Za-z0-9]*-[A-Za-z0-9_.-]*[0-9])(?![\w-])")
@@ -27,6 +34,14 @@ SENTENCE = re.compile(r"[^.!?;]+[.!?;]?")
 FIXED_ANCHORS = {"cover", "contents", "key-judgments", "scope", "caveats", "source-summary",
                  "sourced-facts", "uncorroborated-claims", "disputed-claims", "judgments",
                  "editorial-note", "sources", "keys", "revisions", "claims-chart"}
+# Words of an editing history: a reason for a reader says why the claim stands as it does now,
+# not how it was graded before ("Previously graded improbable", "re-graded", "earlier edition").
+STALE = re.compile(
+    r"\b(?:previously|formerly|originally|earlier)\b[^.;:]{0,30}?\b(?:graded|rated|marked|"
+    r"classed|classified|judged|listed as|counted as)\b"
+    r"|\b(?:was|were|had been|has been) (?:graded|rated|re-?graded)\b"
+    r"|\bre-?grad(?:ed|ing|e)\b|\b(?:up|down)graded\b"
+    r"|\b(?:earlier|previous|last|former) edition\b", re.I)
 # "[" is excluded inside the brackets so a scan stops at the next "[": linear on hostile text.
 LINK = re.compile(r"(?<!!)\[[^\[\]\n]*\]\(([^)\s]+)")
 
@@ -54,7 +69,10 @@ def lint(project: Project) -> list[Diagnostic]:
         _lint_texts(project, area, sink)
         _lint_handling(project, area, sink)
     _lint_references(project, sink)
+    _lint_dates(project, sink)
     _lint_summaries(project, sink)
+    _lint_quotes(project, sink)
+    _lint_stale(project, sink)
     lint_glyphs(project, sink)
     return sink.diagnostics
 
@@ -228,11 +246,98 @@ def _lint_judgment_basis(project: Project, area: Area, sink: Collector) -> None:
         elif negative and not disputed:
             problem = (f"says '{kj.likelihood}' but none of the claims it rests on is disputed "
                        f"({', '.join(f'{i} {s.value}' for i, s in facts.items())})")
+        if not problem and kj.confidence == "high":
+            weak = [f"{c.id} {facts[c.id].value}" for c in cited if c.id in facts
+                    and not _firm(facts[c.id], project, c, thresholds)]
+            if weak:
+                problem = ("has high confidence but rests on claims that are neither sourced "
+                           "nor disputed by sources graded A-B (" + ", ".join(weak) + ")")
         if problem:
             sink.add(area.display, f"key judgment '{kj.id}' {problem}", severity="warning",
                      code="judgment-contradicts-body",
-                     hint="change the likelihood, or cite the claims that carry it in "
-                          "`basis:` (by id, e.g. (CYB-01))")
+                     hint="change the likelihood or the confidence, or cite the claims that "
+                          "carry it in `basis:` (by id, e.g. (CYB-01))")
+
+
+def _firm(status: Status, project: Project, claim: Claim, thresholds: Thresholds) -> bool:
+    """A claim that can carry a high-confidence judgment: sourced, or disputed by a source
+    graded A or B."""
+    if status is Status.SOURCED:
+        return True
+    contra = grade(claim.spec, project.references, thresholds).contra_grade
+    return status is Status.DISPUTED and contra in ("A", "B")
+
+
+def _lint_quotes(project: Project, sink: Collector) -> None:
+    """A claim drawn from a source graded E or F must show that source's words."""
+    for claim in project.claims:
+        first = origin(claim.spec, project.references)
+        if first is None or first.quote:
+            continue
+        reliability = project.references[first.ref].custom.reliability
+        if reliability in ("E", "F"):
+            sink.add(claim.location.file, f"claim '{claim.id}' is drawn from '{first.ref}', "
+                     f"graded {reliability}, but its evidence entry carries no quote",
+                     line=claim.location.line, severity="warning", code="missing-quote",
+                     hint="add quote: with the source's own words at the locator, so a "
+                          "reader can see what it said against the claim as worded")
+
+
+def _lint_stale(project: Project, sink: Collector) -> None:
+    """Reasons written for a reader: no editing history, no raw reference ids (printed as
+    written, an id means nothing to a reader; cite with [@id] in Markdown texts instead)."""
+    ids = [i for i in project.references if "-" in i or any(ch.isdigit() for ch in i)]
+    raw = (re.compile(r"(?<![\w@-])(" + "|".join(map(re.escape, sorted(ids, key=len,
+                      reverse=True))) + r")(?![\w-])") if ids else None)
+
+    def check(file: str, line: int | None, what: str, text: str) -> None:
+        if (match := STALE.search(text)) is not None:
+            sink.add(file, f"{what} speaks of earlier grading ('{match.group(0)}')",
+                     line=line, severity="warning", code="stale-rationale",
+                     hint="say why the claim stands as it does now; the history of "
+                          "editions belongs in `revisions:` and `briefgen diff`")
+        if raw is not None and (found := raw.search(text)) is not None:
+            sink.add(file, f"{what} names reference '{found.group(1)}' by its id",
+                     line=line, severity="warning", code="raw-reference-id",
+                     hint="name the source as a reader knows it (publisher, title, year); "
+                          "the evidence list already links to it")
+
+    for claim in project.claims:
+        where = claim.location
+        check(where.file, where.line, f"claim '{claim.id}': rationale", claim.spec.rationale)
+        for index, evidence in enumerate(claim.spec.evidence):
+            check(where.file, where.line,
+                  f"claim '{claim.id}': the note of evidence #{index + 1}", evidence.note)
+    for area in project.areas:
+        for kj in area.meta.key_judgments:
+            check(area.display, None, f"key judgment '{kj.id}': basis", kj.basis)
+        for index, item in enumerate(area.meta.editorial):
+            check(area.display, None, f"editorial item #{index + 1}: reason", item.reason)
+
+
+def _lint_dates(project: Project, sink: Collector) -> None:
+    """Every reference says when it was issued, and prints its date once."""
+    for ref in project.references.values():
+        line = project.reference_lines.get(ref.id)
+        if ref.issued is None:
+            sink.add(REFERENCES_FILE, f"reference '{ref.id}' has no date (issued)",
+                     line=line, severity="warning", code="missing-date",
+                     hint="add issued: {date-parts: [[YYYY, M, D]]}; for an undated source "
+                          "write issued: {literal: \"n.d.\"} and say in `note` how it was "
+                          "dated")
+            continue
+        if not ref.issued.date_parts:
+            continue
+        year = str(ref.issued.date_parts[0][0])
+        for field in ("volume", "issue", "number"):
+            value = getattr(ref, field)
+            if value is not None and re.match(rf"{year}(?![\d/])", str(value).strip()):
+                sink.add(REFERENCES_FILE, f"reference '{ref.id}': {field} '{value}' repeats "
+                         f"the year {year} that issued prints", line=line,
+                         severity="warning", code="repeated-date-parts",
+                         hint="keep the year in issued only, e.g. volume/issue: 3 "
+                              "(it prints \"no. 3, 2016\")")
+                break
 
 
 def _lint_summaries(project: Project, sink: Collector) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from briefgen import images, paths
+from briefgen import images, paths, quotes
 from briefgen.errors import BriefgenError, Collector, Diagnostic, Location
 from briefgen.lint import lint
 from briefgen.markup import find_markers
@@ -41,6 +41,7 @@ from briefgen.yamlio import (
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 LINK_HINT = ("copy the file here, or move it; briefgen reads only plain files of the project "
              "(no links), so each text has the handling of the folder it really lives in")
+COPIES = "copies"  # sources/copies/: local text copies of sources (custom: {copy:}), not an area
 
 
 def load_project(root: Path) -> Project:
@@ -90,6 +91,7 @@ def _load(root: Path, sink: Collector, files: list[Path], levels: HandlingMap,
                       handling_map=levels)
     sink.diagnostics.extend(cross_check(project))
     _check_audience_files(root, audiences, sink)
+    sink.diagnostics.extend(quotes.check(project))
     sink.raise_if_errors()
     sink.diagnostics.extend(lint(project))
     ignored = set(config.lint.ignore)
@@ -302,8 +304,8 @@ def _load_areas(root: Path, sink: Collector, files: list[Path], levels: Handling
         sink.add("sources/", "no sources/ folder", hint="create sources/<area>/_area.md")
         return areas
     for folder in sorted(p for p in sources.iterdir() if p.is_dir()):
-        if folder.name.startswith((".", "_")):
-            continue
+        if folder.name.startswith((".", "_")) or folder.name == COPIES:
+            continue  # _images/, copies/ (sources' texts for quotes) and the like: not areas
         display_area = paths.shown(folder / "_area.md", root)
         if not SLUG.match(folder.name):
             sink.add(paths.shown(folder, root), "area folder names use a-z, 0-9, '-' and '_'",
@@ -379,10 +381,27 @@ def _load_note(root: Path, area: str, path: Path, sink: Collector,
     claims = []
     for index, spec in enumerate(meta.claims):
         line = raw_claims.item_lines[index] if isinstance(raw_claims, LocList) else doc.meta.line
-        claims.append(Claim(spec, area, path.stem, Location(display, line)))
+        raw = raw_claims[index] if isinstance(raw_claims, LocList) else None
+        claims.append(Claim(spec, area, path.stem, Location(display, line),
+                            _quote_lines(raw, len(spec.evidence), line)))
     handling = most_restrictive(floor, meta.handling, *(c.spec.handling for c in claims))
     return Note(path.stem, display, meta, doc.body, doc.body_line, tuple(claims),
                 images.locate_all(root, display, doc.body), handling)
+
+
+def _quote_lines(raw: object, count: int, fallback: int) -> tuple[int, ...]:
+    """The line of each evidence entry's `quote:` key (or of the entry) of one raw claim."""
+    evidence = raw.get("evidence") if isinstance(raw, LocDict) else None
+    if not isinstance(evidence, LocList):
+        return (fallback,) * count
+    lines = []
+    for index in range(count):
+        item = evidence[index] if index < len(evidence) else None
+        line = evidence.item_lines[index] if index < len(evidence) else fallback
+        if isinstance(item, LocDict):
+            line = item.key_lines.get("quote", line)
+        lines.append(line)
+    return tuple(lines)
 
 
 def cross_check(project: Project) -> list[Diagnostic]:

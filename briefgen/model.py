@@ -36,6 +36,9 @@ class Claim:
     area: str
     note: str
     location: Location
+    # The line of each evidence entry's `quote` (or of the entry), in the order of
+    # spec.evidence as written: for located quote diagnostics (the loaded project's, not a pack's).
+    quote_lines: tuple[int, ...] = ()
 
     @property
     def id(self) -> str:

@@ -24,6 +24,7 @@ from briefgen.claims import (
     LIKELIHOOD_SCALE,
     RELIABILITY_WORDS,
     Status,
+    origin,
 )
 from briefgen.errors import BriefgenError, Diagnostic, Location
 from briefgen.pack import Pack, confined, missing_alt_text
@@ -130,8 +131,20 @@ def environment(layers: list[Path]) -> jinja2.Environment:
     return env
 
 
-def reference_entry(ref: Reference) -> Markup:
-    """A bibliography entry: authors, title, publisher, date, number, URL."""
+LANGUAGES = {"zh": "Chinese", "en": "English", "fr": "French", "de": "German", "es": "Spanish",
+             "ru": "Russian", "ja": "Japanese", "ko": "Korean", "ar": "Arabic", "pt": "Portuguese",
+             "it": "Italian", "vi": "Vietnamese", "th": "Thai", "km": "Khmer", "lo": "Lao",
+             "my": "Burmese", "hi": "Hindi"}
+
+
+def language_name(code: str) -> str:
+    """"Chinese" for zh, zh-CN, zh-Hans...; the code itself when briefgen has no name for it."""
+    return LANGUAGES.get(code.split("-")[0].lower(), code)
+
+
+def reference_entry(ref: Reference, lang: str = "en") -> Markup:
+    """A bibliography entry: authors, title, publisher, date, number, URL, the language of
+    the source when it is not the pack's (`lang`), and whose text a copy reproduces."""
     parts: list[Markup] = []
     if ref.author:
         parts.append(escape("; ".join(a.display() for a in ref.author)) + Markup("."))
@@ -149,13 +162,18 @@ def reference_entry(ref: Reference) -> Markup:
     if ref.issued:
         tail.append(ref.issued.display())
     if tail:
-        parts.append(escape(", ".join(tail)) + Markup("."))
+        text = ", ".join(tail)
+        parts.append(escape(text) + Markup("" if text.endswith(".") else "."))  # "n.d." once
     if ref.DOI:
         parts.append(Markup('<span class="url">doi:') + escape(ref.DOI) + Markup("</span>"))
     if ref.URL:
         parts.append(Markup('<span class="url">') + escape(ref.URL) + Markup("</span>"))
     if ref.accessed:
         parts.append(escape(f"(accessed {ref.accessed.display()})"))
+    if ref.custom.copy_of:
+        parts.append(escape(f"A copy of a text published by {ref.custom.copy_of}."))
+    if ref.language and ref.language.split("-")[0].lower() != lang.split("-")[0].lower():
+        parts.append(escape(f"In {language_name(ref.language)}."))
     return Markup(" ").join(parts)
 
 
@@ -262,6 +280,7 @@ def render_html(pack: Pack) -> str:
         pack=pack, project=config, area=pack.area.meta, area_slug=pack.area.slug,
         audience=pack.audience.config, audience_name=pack.audience.name,
         notes=notes, scope=scope, source_summary=source_summary, uses=renderer.uses,
+        origins={c.id: origin(c.spec, pack.references) for c in pack.claims},
         Status=Status, sections=sections,
         chart=Markup(claims_chart(pack.gradings.values(), pack.audience.config.palette,
                                  max(11.0, pack.audience.config.base_font_size)))

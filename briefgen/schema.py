@@ -165,6 +165,15 @@ class ReferenceGrading(Strict):
     # by someone else (then the grade is that of the summary's issuer; see lint
     # summary-graded-as-original).
     read: Literal["original", "summary", "quotation"] = "original"
+    # The text the briefing checks: a claim citing it was drawn from it, and that evidence
+    # entry is the claim's origin (its `quote` is printed under the claim; see claims.origin).
+    origin: bool = False
+    # A local plain-text copy of the source (a path inside the project, e.g.
+    # sources/copies/ID.txt): `check` verifies every quote citing this reference against it.
+    local_copy: str | None = Field(None, alias="copy")
+    # This reference is a copy (mirror, reproduction) of another publisher's text: name the
+    # original publisher or its address. Printed in the bibliography.
+    copy_of: str | None = None
 
 
 class Reference(Strict):
@@ -195,9 +204,12 @@ class Reference(Strict):
 
 class Evidence(Strict):
     ref: str = Field(pattern=ID_PATTERN)
-    stance: Literal["supports", "contradicts"]
+    # context: cited and shown with the claim, never counted in its grade or status.
+    stance: Literal["supports", "contradicts", "context"]
     locator: str = ""
     note: str = ""
+    # The source's own words at the locator, verbatim (checked against a reference's `copy`).
+    quote: str = ""
 
 
 class ClaimSpec(Strict):

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from briefgen.claims import Status, grade, root_source
+from briefgen.claims import Status, grade, origin, root_source
 from briefgen.schema import ClaimSpec, Evidence, Reference, Thresholds
 
 
@@ -188,3 +188,41 @@ def test_withheld_evidence_is_not_graded():
     assert grade(full, REFS).status is Status.SOURCED and grade(full, REFS).grade == "A2"
     seen = claim(2, ("f1", S))
     assert grade(seen, REFS).status is Status.UNCORROBORATED and grade(seen, REFS).grade == "F2"
+
+
+X = "context"
+
+
+def test_context_is_shown_but_never_counted():
+    """`stance: context`: cited with the claim, never in its grade or status."""
+    alone = grade(claim(2, ("f1", S), ("a1", X), ("law", X)), REFS)
+    assert (alone.status, alone.grade) == (Status.UNCORROBORATED, "F2")
+    assert alone.supporting == ("f1",) and alone.contradicting == ()
+    assert grade(claim(2, ("a1", X), ("b1", X)), REFS).status is Status.UNCORROBORATED
+    # a context entry that would have disputed the claim as `contradicts` does not
+    assert grade(claim(2, ("a1", S), ("b1", S), ("law", X)), REFS).status is Status.SOURCED
+
+
+def test_a_disputed_grade_shows_both_sides():
+    g = grade(claim(5, ("f1", S), ("c1", C), ("law", C)), REFS)
+    assert (g.grade, g.contra_grade, g.label) == ("F5", "A", "F5 / A against")
+    by_credibility = grade(claim(5, ("f1", S)), REFS)   # disputed, nobody against it
+    assert (by_credibility.contra_grade, by_credibility.label) == ("", "F5")
+    sourced = grade(claim(2, ("a1", S), ("b1", S)), REFS)
+    assert sourced.label == "A2" and sourced.contra_grade == ""
+    # a contradicting source too weak to count is not shown as the other side
+    weak = grade(claim(3, ("b1", S), ("e1", C)), REFS)
+    assert weak.label == "B3"
+
+
+def test_the_origin_is_the_entry_citing_a_text_marked_origin():
+    essay = Reference.model_validate({"id": "essay", "title": "Essay", "custom": {
+        "reliability": "F", "descriptor": "d", "origin": True}})
+    refs = {**REFS, "essay": essay}
+    spec = ClaimSpec(id="X-1", text="t", credibility=3, evidence=[
+        Evidence(ref="a1", stance="supports", quote="law words"),
+        Evidence(ref="essay", stance="supports", locator="§1", quote="the essay's words")])
+    first = origin(spec, refs)
+    assert first is not None and first.quote == "the essay's words"
+    assert origin(spec, REFS) is None          # the origin withheld: no origin at all
+    assert origin(claim(2, ("a1", S)), refs) is None

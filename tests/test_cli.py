@@ -79,11 +79,13 @@ def test_diff_between_editions(tmp_path):
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0] == "1.0 -> 1.0: 4 change(s) (claims a reader cleared for TLP:CLEAR may see)"
-    assert "  status changed  alpha/AL-06: disputed -> uncorroborated" in lines
+    # each re-graded claim with the reason the rule now gives
+    assert ("  status changed  alpha/AL-06: disputed -> uncorroborated (no supporting source "
+            "graded C or better)") in lines
     assert "  added           beta/BE-02: new, uncorroborated" in lines
     data = json.loads(run("diff", str(old), str(new), "--format", "json").stdout)
     assert {"kind": "status", "area": "alpha", "id": "AL-06", "old": "disputed",
-            "new": "uncorroborated"} in data
+            "new": "uncorroborated", "reason": "no supporting source graded C or better"} in data
 
 
 def _git(cwd: Path, *args: str) -> None:

@@ -237,8 +237,8 @@ def test_cli_claims_json_lists_every_claim_with_status(tmp_path):
     assert rows["AL-04"]["status"] == "disputed"
     assert rows["AL-01"]["single_primary_source"] is True
     assert rows["AL-04"]["evidence"][1] == {"ref": "law-a", "stance": "contradicts",
-                                            "locator": "art. 1", "note": "",
-                                            "reliability": "A"}
+                                            "locator": "art. 1", "note": "", "quote": "",
+                                            "origin": False, "reliability": "A"}
     assert {r["handling"] for r in rows.values()} == {"TLP:CLEAR"}
     cleared = run_cli("claims", "--format", "json", "--clearance", "TLP:AMBER", cwd=FIXTURE)
     rows = {r["id"]: r for r in json.loads(cleared.stdout)}

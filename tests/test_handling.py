@@ -31,7 +31,8 @@ FIXTURE = Path(__file__).parent / "fixtures" / "basic"
 
 CANARIES = ("CANARY-REDREF-4471", "canary-redref.example", "CANARY-LOCATOR-5582",
             "CANARY-EVNOTE-6693", "CANARY-REDCLAIM-7304", "CANARY-REDBODY-8815",
-            "CANARY-REDTITLE-1188", "CANARY-COMMENT-9926", "red-source")
+            "CANARY-REDTITLE-1188", "CANARY-COMMENT-9926", "CANARY-RQ-3141",
+            "CANARY-REFQUOTE-2718", "red-source")
 # Comments are never part of an output, whoever reads it: not a positive-control canary.
 SHOWN_TO_RED = tuple(c for c in CANARIES if c != "CANARY-COMMENT-9926")
 
@@ -44,7 +45,8 @@ def make_canary_project(root: Path) -> Path:
   type: report
   title: "Source CANARY-REDREF-4471"
   URL: "https://canary-redref.example/report"
-  custom: {reliability: A, descriptor: "Restricted report.", primary: true, tlp: "TLP:RED"}
+  custom: {reliability: A, descriptor: "Restricted report.", primary: true, tlp: "TLP:RED",
+           origin: true, copy: sources/copies/red-source.txt}
 - id: echo-of-red
   type: article-newspaper
   title: "Newspaper story repeating a restricted report"
@@ -55,7 +57,7 @@ def make_canary_project(root: Path) -> Path:
         '      - {ref: report-b, stance: supports, locator: "p. 1"}\n',
         '      - {ref: report-b, stance: supports, locator: "p. 1"}\n'
         '      - {ref: red-source, stance: supports, locator: "CANARY-LOCATOR-5582",\n'
-        '         note: "CANARY-EVNOTE-6693"}\n'
+        '         note: "CANARY-EVNOTE-6693", quote: "CANARY-REFQUOTE-2718"}\n'
         '      - {ref: echo-of-red, stance: supports, locator: "para 2"}\n'
         '    # CANARY-COMMENT-9926: a comment for the authors only\n').replace(
         "credibility: 3", "credibility: 2"))
@@ -69,10 +71,14 @@ claims:
     text: "CANARY-REDCLAIM-7304 a restricted claim."
     credibility: 2
     evidence:
-      - {ref: red-source, stance: supports, locator: "CANARY-LOCATOR-5582"}
+      - {ref: red-source, stance: supports, locator: "CANARY-LOCATOR-5582", quote: "CANARY-RQ-3141"}
 ---
 CANARY-REDBODY-8815 restricted text [@red-source]. [[RED-01]]
 """)
+    # The copy holds neither quote: `check` and `build` warn quote-not-found, naming where
+    # the quote is written, never what it says.
+    (root / "sources" / "copies").mkdir()
+    (root / "sources" / "copies" / "red-source.txt").write_text("Other words.\n")
     red = root / "styles" / "red"
     red.mkdir()
     (red / "audience.yaml").write_text("title: Red cell\nclearance: tlp:red\n")
@@ -188,6 +194,12 @@ def test_manifest_and_build_messages_hold_no_canary(canary):
     content = tuple(c for c in CANARIES if c != "red-source")
     assert proc.returncode == 0 and found_in(proc.stdout + proc.stderr, content) == []
     assert "withheld reference red-source (TLP:RED)" in proc.stdout
+    check = run(canary, "check")
+    assert "[quote-not-found]" in check.stdout + check.stderr
+    # The RED note's warning names its place and withholds the rest (Diagnostic.shown_to).
+    assert ("sources/beta/20-red.md:10: warning: a problem in text handled as TLP:RED "
+            "(withheld: TLP:RED) [quote-not-found]") in check.stdout + check.stderr
+    assert found_in(check.stdout + check.stderr, content) == []
 
 
 @pytest.mark.parametrize("mention", [

@@ -50,7 +50,7 @@ def test_unused_reference(basic_project):
            "- id: never-used\n  title: Nobody cites me\n"
            "  custom: {reliability: C, descriptor: d}\n")
     (message,) = codes(basic_project)["unused-reference"]
-    assert message.startswith("sources/references.yaml:30: warning: reference 'never-used'")
+    assert message.startswith("sources/references.yaml:34: warning: reference 'never-used'")
 
 
 def test_credibility_1_needs_two_independent_sources(basic_project):
@@ -232,3 +232,106 @@ def test_unprinted_fields_and_audience_fonts_do_not_warn(basic_project):
 def test_the_sample_briefing_has_no_warnings():
     """`briefgen check --strict` passes on the sample: every lint, missing glyphs included."""
     assert codes(Path(__file__).parent.parent) == {}
+
+
+REFS_FILE = "sources/references.yaml"
+
+
+def test_missing_quote_on_a_claim_drawn_from_an_unreliable_source(basic_project):
+    """A claim drawn from (origin) a source graded E or F shows that source's words."""
+    assert "missing-quote" not in codes(basic_project)      # no origin marked: silent
+    edit(basic_project / REFS_FILE, 'descriptor: "Unsigned blog."}',
+         'descriptor: "Unsigned blog.", origin: true}')
+    found = codes(basic_project)["missing-quote"]
+    assert sorted(m.split("'")[1] for m in found) == ["AL-04", "AL-05", "AL-06", "AL-07"]
+    assert found[0].startswith("sources/alpha/20-doubts.md:5: warning: claim 'AL-04' is "
+                               "drawn from 'blog-f', graded F")
+    note = basic_project / "sources/alpha/20-doubts.md"
+    edit(note, '      - {ref: blog-f, stance: supports, locator: "p. 1"}\n      - {ref: law-a',
+         '      - {ref: blog-f, stance: supports, locator: "p. 1", quote: "optional"}\n'
+         '      - {ref: law-a')
+    assert "AL-04" not in str(codes(basic_project)["missing-quote"])
+    # an origin graded A-D needs no quote
+    edit(basic_project / REFS_FILE, "{reliability: F, descriptor: \"Unsigned blog.\"",
+         "{reliability: D, descriptor: \"Unsigned blog.\"")
+    assert "missing-quote" not in codes(basic_project)
+
+
+@pytest.mark.parametrize("text, fires", [
+    ("Previously graded improbable on plausibility alone.", True),
+    ("It was graded doubtful before the statute was read.", True),
+    ("Re-graded after the census was read.", True),
+    ("Downgraded once the figures were checked.", True),
+    ("In the earlier edition this was disputed.", True),
+    ("Previously reported by Xinhua in 2006; the MPS graded the stations by size.", False),
+    ("The grade rests on the statute, which was read in translation.", False),
+    ("Originally published in Chinese.", False),
+])
+def test_stale_rationale(basic_project, text, fires):
+    note = basic_project / "sources/alpha/20-doubts.md"
+    edit(note, "    credibility: 5\n", f"    credibility: 5\n    rationale: \"{text}\"\n")
+    found = codes(basic_project).get("stale-rationale", [])
+    assert bool(found) is fires
+    if fires:
+        assert found[0].startswith("sources/alpha/20-doubts.md:11: warning: claim 'AL-05': "
+                                   "rationale speaks of earlier grading")
+
+
+def test_stale_reason_in_an_evidence_note(basic_project):
+    edit(basic_project / "sources/alpha/10-facts.md", 'locator: "art. 1"}',
+         'locator: "art. 1", note: "The claim was graded B2 before this was read."}')
+    (found,) = codes(basic_project)["stale-rationale"]
+    assert "AL-01': the note of evidence #1" in found
+
+
+def test_high_confidence_needs_sourced_or_firmly_disputed_claims(basic_project):
+    area = basic_project / "sources/alpha/_area.md"
+    edit(area, "confidence: moderate\n    basis: \"AL-01.\"",
+         "confidence: high\n    basis: \"AL-01 and AL-06.\"")
+    (found,) = codes(basic_project)["judgment-contradicts-body"]
+    assert "'AL-KJ1' has high confidence" in found and "AL-06 uncorroborated" in found
+    # disputed by a source graded A (AL-04: law-a contradicts) can carry it
+    edit(area, 'basis: "AL-01 and AL-06."', 'basis: "AL-01 and AL-04."')
+    assert "judgment-contradicts-body" not in codes(basic_project)
+    # disputed on credibility alone (AL-05: nobody graded A-B against it) cannot
+    edit(area, 'basis: "AL-01 and AL-04."', 'basis: "AL-01 and AL-05."')
+    (found,) = codes(basic_project)["judgment-contradicts-body"]
+    assert "AL-05 disputed" in found
+    edit(area, "confidence: high", "confidence: moderate")
+    assert "judgment-contradicts-body" not in codes(basic_project)
+
+
+def test_missing_date(basic_project):
+    refs = basic_project / REFS_FILE
+    edit(refs, "  issued: {date-parts: [[2019, 5]]}\n", "")
+    (found,) = codes(basic_project)["missing-date"]
+    assert found.startswith(f"{REFS_FILE}:13: warning: reference 'paper-c' has no date")
+    # an undated source says so (blog-f has issued: {literal: "n.d."}): silent
+
+
+def test_repeated_date_parts(basic_project):
+    refs = basic_project / REFS_FILE
+    edit(refs, "  issued: {date-parts: [[2019, 5]]}\n",
+         "  issued: {date-parts: [[2019, 5]]}\n  number: \"2019, no. 3\"\n")
+    (found,) = codes(basic_project)["repeated-date-parts"]
+    assert found.startswith(f"{REFS_FILE}:13: warning: reference 'paper-c': number "
+                            "'2019, no. 3' repeats the year 2019")
+    edit(refs, 'number: "2019, no. 3"', "issue: 3")
+    assert "repeated-date-parts" not in codes(basic_project)
+    edit(refs, "issue: 3", 'number: "Report No. 34/2019"')   # a number that holds a year
+    assert "repeated-date-parts" not in codes(basic_project)
+
+
+def test_raw_reference_id_in_a_reason(basic_project):
+    note = basic_project / "sources/alpha/20-doubts.md"
+    edit(note, "    credibility: 5\n",
+         "    credibility: 5\n    rationale: \"Contradicted by law-a, art. 1.\"\n")
+    (found,) = codes(basic_project)["raw-reference-id"]
+    assert found.startswith("sources/alpha/20-doubts.md:11: warning: claim 'AL-05': rationale "
+                            "names reference 'law-a' by its id")
+    edit(note, "Contradicted by law-a, art. 1.", "Contradicted by the statute (Law Alpha), "
+         "art. 1; the by-law and report-backed claims differ.")
+    assert "raw-reference-id" not in codes(basic_project)
+    area = basic_project / "sources/alpha/_area.md"       # a citation is not a raw id
+    edit(area, 'basis: "AL-01."', 'basis: "AL-01 [@law-a, art. 1]."')
+    assert "raw-reference-id" not in codes(basic_project)

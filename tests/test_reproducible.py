@@ -102,7 +102,7 @@ def test_dates_in_the_pdf_come_from_the_project(outputs, run):
 def test_manifest_lists_every_pack_with_the_sha256_of_its_file(outputs, run):
     out = outputs[run]
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
-    listed = {p["pdf"]: p for p in manifest["packs"]}
+    listed = {p["file"]: p for p in manifest["packs"] if p["format"] == "pdf"}
     assert sorted(listed) == sorted(pdf_bytes(out))
     for name, entry in listed.items():
         assert entry["sha256"] == hashlib.sha256((out / name).read_bytes()).hexdigest(), name
@@ -112,7 +112,7 @@ def test_manifest_lists_every_pack_with_the_sha256_of_its_file(outputs, run):
 def test_same_inputs_give_the_same_input_hashes_in_every_run(outputs):
     def hashes(run: str) -> dict[str, str]:
         manifest = json.loads((outputs[run] / "manifest.json").read_text("utf-8"))
-        return {p["pdf"]: p["input_hash"] for p in manifest["packs"]}
+        return {p["file"]: p["input_hash"] for p in manifest["packs"]}
 
     reference = hashes("first")
     for run in RUNS:

@@ -52,14 +52,14 @@ def run(args: argparse.Namespace) -> int:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(["area", "id", "status", "grade", "kind", "handling", "text",
-                         "evidence", "source"])
+                         "evidence", "source", "quote"])
         for r in rows:
             writer.writerow([r["area"], r["id"], r["status"], r["grade"], r["kind"],
                              r["handling"], r["text"],
                              "; ".join(f"{e['ref']} ({e['stance']}, {e['locator']})"
                                        if e["locator"] else f"{e['ref']} ({e['stance']})"
                                        for e in r["evidence"]),
-                             r["source"]])
+                             r["source"], r["origin_quote"]])
         sys.stdout.write(buffer.getvalue())
     else:
         width = shutil.get_terminal_size((120, 20)).columns

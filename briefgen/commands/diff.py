@@ -76,6 +76,6 @@ def run(args: argparse.Namespace) -> int:
     for c in changes:
         what = {"added": f"new, {c.new}", "removed": f"was {c.old}",
                 "text": f"\n      was: {c.old}\n      now: {c.new}"}.get(
-                    c.kind, f"{c.old} -> {c.new}")
+                    c.kind, f"{c.old} -> {c.new}" + (f" ({c.reason})" if c.reason else ""))
         print(f"  {labels[c.kind]:<15} {c.area}/{c.id}: {what}")
     return EXIT_OK
