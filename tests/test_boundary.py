@@ -405,8 +405,13 @@ def test_extends_names_an_audience_never_a_path(tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "audience.yaml").write_text("title: x\nCANARY_KEY_99: 1\n")
+    from briefgen import paths
+
+    # A path from briefgen's own audiences folder to a folder outside the project: before
+    # the fix, briefgen joined the two and read the audience.yaml it found there.
+    escape = os.path.relpath(outside, paths.AUDIENCES)
     (root / "styles" / "study-group" / "audience.yaml").write_text(
-        "title: x\nextends: ../../../../outside\n")
+        f"title: x\nextends: {escape}\n")
     proc = run(root, "check")
     assert proc.returncode == 1 and "CANARY_KEY_99" not in proc.stderr
     assert "styles/study-group/audience.yaml" in proc.stderr and "extends" in proc.stderr
