@@ -261,6 +261,18 @@ class PackRenderer:
 
 
 def render_html(pack: Pack) -> str:
+    """The pack as one HTML document (`pack.html.j2`), from which every edition is made."""
+    env, context = _context(pack)
+    return env.get_template("pack.html.j2").render(**context)
+
+
+def render_fragment(pack: Pack, template: str, **extra: object) -> str:
+    """Part of a larger document (a book's part) rendered from `pack` as render_html does."""
+    env, context = _context(pack)
+    return env.get_template(template).render(**context, **extra)
+
+
+def _context(pack: Pack) -> tuple[jinja2.Environment, dict[str, object]]:
     if pack.audience.config.require_alt_text and (missing := missing_alt_text(pack)):
         raise BriefgenError([Diagnostic(where, "image without alt text",
                                         f"audience '{pack.audience.name}' requires alt text "
@@ -275,13 +287,12 @@ def render_html(pack: Pack) -> str:
     source_summary = renderer.markdown(pack.area.meta.source_summary, pack.area.display)
     config = pack.project.config
     sections = set(pack.audience.config.sections)
-    template = env.get_template("pack.html.j2")
-    return template.render(
+    return env, dict(
         pack=pack, project=config, area=pack.area.meta, area_slug=pack.area.slug,
         audience=pack.audience.config, audience_name=pack.audience.name,
         notes=notes, scope=scope, source_summary=source_summary, uses=renderer.uses,
-        origins={c.id: origin(c.spec, pack.references) for c in pack.claims},
         Status=Status, sections=sections,
+        origins={c.id: origin(c.spec, pack.references) for c in pack.claims},
         chart=Markup(claims_chart(pack.gradings.values(), pack.audience.config.palette,
                                  max(11.0, pack.audience.config.base_font_size)))
         if pack.audience.config.chart else "", tlp=pack.tlp, tlp_colour=TLP_COLOURS[pack.tlp],

@@ -84,6 +84,7 @@ class ProjectConfig(Strict):
     handling: TLP = "CLEAR"
     # The editions every pack is built in (briefgen build --to overrides it).
     formats: list[Literal["pdf", "html", "epub"]] = Field(["pdf"], min_length=1)
+    book: bool = False  # also one volume of every area per audience (build --book)
     thresholds: Thresholds = Thresholds()
     lint: LintConfig = LintConfig()
     revisions: list[Revision] = []

@@ -62,19 +62,20 @@ def epub_text(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory) -> Path:
-    """The sample's HTML and EPUB editions (one area per audience here, all in CI)."""
+    """The sample's HTML and EPUB editions (one area per audience here, all in CI) and the
+    books (study-group's here, each audience's in CI)."""
     out = tmp_path_factory.mktemp("editions")
     project = load_project(ROOT)
     areas = [a.slug for a in project.areas]
     audiences = sorted(project.audiences)
     if FULL:
-        results = build(project, out, BuildOptions(formats=("html", "epub"), jobs=2))
+        results = build(project, out, BuildOptions(formats=("html", "epub"), jobs=2, book=True))
     else:
         results = []
         for i, audience in enumerate(audiences):
             results += build(project, out, BuildOptions(
                 formats=("html", "epub"), jobs=1, audiences=[audience],
-                areas=[areas[i % len(areas)]]))
+                areas=[areas[i % len(areas)]], book=audience == "study-group"))
     assert results and all(r.status == "built" for r in results), [r.message for r in results]
     return out
 
@@ -82,7 +83,7 @@ def sample(tmp_path_factory) -> Path:
 def test_every_sample_epub_passes_epubcheck(sample):
     need(EPUBCHECK, "EPUBCheck")
     books = sorted(sample.glob("*/*.epub"))
-    assert len(books) == (20 if FULL else 4)
+    assert len(books) == (24 if FULL else 5)           # the books too
     for book in books:
         report = epubcheck(book)
         assert "No errors or warnings detected" in report, (book, report)
@@ -94,7 +95,7 @@ def test_every_sample_html_passes_axe_and_asks_for_nothing(sample, tmp_path):
     from playwright.sync_api import sync_playwright
 
     pages = sorted(sample.glob("*/*.html"))
-    assert len(pages) == (20 if FULL else 4) + 4      # and an index per audience
+    assert len(pages) == (24 if FULL else 5) + 4      # and an index per audience
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                              args=CHROMIUM_FLAGS)
@@ -244,3 +245,51 @@ def test_an_edition_read_from_bytes_is_its_pdf_too(tmp_path):
             root / "all" / "study-group" / f"{area}.pdf").read_bytes()
     assert pypdf.PdfReader(io.BytesIO((root / "all" / "study-group" / "alpha.pdf")
                                       .read_bytes())).pages
+
+
+def test_the_book_holds_every_area_and_its_contents_agree_with_its_bookmarks(tmp_path):
+    """`build --book`: one volume per audience in every format; the contents' page numbers
+    are the bookmarks' pages; the index lists every claim the audience may see; the handling
+    rule holds (the canary project's RED note is in the RED reader's book only)."""
+    root = make_canary_project(tmp_path / "p")
+    proc = run(root, "build", "--book", "--to", "pdf,html,epub")
+    assert proc.returncode == 0, proc.stderr
+    assert "built     study-group/book.{pdf,html,epub}" in proc.stdout
+    out = root / "output"
+    reader = pypdf.PdfReader(out / "study-group" / "book.pdf")
+    marks: list[tuple[str, int]] = []
+
+    def walk(outline: list, depth: int = 0) -> None:
+        for item in outline:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            elif depth <= 1:
+                marks.append((" ".join(item.title.split()),
+                              reader.get_destination_page_number(item) + 1))
+    walk(reader.outline)
+    assert [t for t, _ in marks if t.endswith(" area")] == ["Alpha area", "Beta area"]
+    contents = reader.pages[1].extract_text()
+    listed = [(m[2].strip(), int(m[3])) for m in re.finditer(
+        r"^(\s*)([^\n.]+?)\s*\.{3,}\s*(\d+)\s*$", contents, re.M)]
+    titles = {t for t, _ in listed}
+    assert listed == [(t, n) for t, n in marks if t in titles]      # same order, same pages
+    assert {"Alpha area", "Beta area", "Sources and grades", "Index of claims"} <= titles
+    start = dict(marks)["Index of claims"]
+    index = "\n".join(p.extract_text() for p in reader.pages[start - 1:])
+    project = load_project(root)
+    visible = [c.id for a in project.areas for n in a.notes if n.handling == "CLEAR"
+               for c in n.claims]
+    assert all(claim in index for claim in visible) and "RED-01" not in index
+    for audience in ("study-group", "restricted"):
+        everything = (out / audience / "book.html").read_text() + epub_text(
+            out / audience / "book.epub") + "\n".join(
+            p.extract_text() for p in pypdf.PdfReader(out / audience / "book.pdf").pages)
+        assert [c for c in CANARIES if c in everything] == [], audience
+    red = (out / "red" / "book.html").read_text()
+    assert "CANARY-REDBODY-8815" in red                              # positive control
+    assert 'href="book.pdf"' in (out / "study-group" / "index.html").read_text()
+    if EPUBCHECK.exists():
+        report = epubcheck(out / "study-group" / "book.epub")
+        assert "No errors or warnings detected" in report, report
+    again = run(root, "build", "--book", "--to", "pdf,html,epub")
+    assert again.returncode == 0 and "built" not in again.stdout     # unchanged

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from briefgen import paths
+from briefgen.book import BOOK, assemble_book
 from briefgen.build.cache import (
     MANIFEST,
     input_hash,
@@ -59,6 +60,7 @@ class BuildOptions:
     memory_limit_mb: int | None = DEFAULT_MEMORY_LIMIT_MB  # address space per worker
     in_process: bool = False            # render here, without limits (debugging, tests)
     formats: Sequence[str] = ()         # empty: each audience's `formats` (or the project's)
+    book: bool = False                  # also the book of every area (or `book:` in config)
     # The project's fingerprint taken before it was loaded (briefgen.fingerprint): recorded
     # with a build that succeeded, it lets the next no-op build skip loading the project.
     fingerprint: str | None = None
@@ -120,7 +122,8 @@ def build(project: Project, out_dir: Path, options: BuildOptions = BuildOptions(
     except OSError as exc:
         raise error(f"{shown}/{MANIFEST}", f"cannot write the manifest: {exc.strerror or exc}",
                     hint="make the output folder writable and build again") from None
-    order = {pair: i for i, pair in enumerate((a, s) for a in audiences for s in areas)}
+    order = {pair: i for i, pair in enumerate((a, s) for a in audiences
+                                              for s in [*areas, BOOK])}
     results.sort(key=lambda r: (order.get((r.audience, r.area), len(order)), r.output))
     return results
 
@@ -147,7 +150,7 @@ def _drop_if_shown_more(result: PackResult, job: Job, manifest: dict[str, dict],
 def _remove_gone(project: Project, out_dir: Path, manifest: dict[str, dict]) -> set[str]:
     """Packs of areas or audiences that no longer exist, removed from the output folder if
     the manifest says briefgen wrote them (never anything else); their manifest keys."""
-    areas = {a.slug for a in project.areas} | {""}   # "": an audience's index
+    areas = {a.slug for a in project.areas} | {"", BOOK}   # "": an audience's index
     gone = set()
     for key, entry in manifest.items():
         if entry.get("area") not in areas or entry.get("audience") not in project.audiences:
@@ -269,6 +272,10 @@ def _selection(project: Project, options: BuildOptions) -> tuple[list[str], list
         if slug not in known_areas:
             raise error("sources/", f"no area '{slug}'",
                         hint=f"areas: {', '.join(known_areas) or 'none'}")
+    if (options.book or project.config.book) and BOOK in known_areas:
+        raise error("sources/book/", "an area may not be called 'book' when the book is built: "
+                    "the book is written as output/<audience>/book.pdf",
+                    hint="rename the area's folder")
     audiences = list(options.audiences) or sorted(project.audiences)
     for name in audiences:
         if name not in project.audiences:
@@ -333,7 +340,51 @@ def _plan(project: Project, out_dir: Path, areas: list[str], audiences: list[str
             pending.append(Job(slug, audience_name, output, digest, confined(pack),
                                stylesheets_for(audience), cfg.pdf_variant, cfg.pdf_tags,
                                pack.withheld, visible, formats))
+        if options.book or project.config.book:
+            pending += _plan_book(project, out_dir, audience, formats, refused, options,
+                                  manifest, report)
     return pending
+
+
+def _plan_book(project: Project, out_dir: Path, audience: Audience, formats: tuple[str, ...],
+               refused: tuple[Diagnostic, ...], options: BuildOptions,
+               manifest: dict[str, dict], report: Callable[[PackResult], None]) -> list[Job]:
+    """The book of every area for `audience` (briefgen.book): planned like a pack."""
+    output = out_dir / audience.name / f"{BOOK}.{formats[0]}"
+    result = PackResult(BOOK, audience.name, PackStatus.FAILED, str(output))
+    previous = pack_entries(manifest, audience.name, BOOK)
+    book = assemble_book(project, audience)
+    if book is None:
+        for file, entry in previous.items():
+            remove_output(out_dir / file, entry)
+        result.status = PackStatus.WITHHELD
+        report(result)
+        return []
+    result.tlp = book.pack.tlp
+    if refused:
+        result.diagnostics.extend(refused)
+        report(result)
+        return []
+    visible = visible_digest(book.pack)
+    digest = hashlib.sha256("\0".join(
+        [BOOK, *(input_hash(project, p.area, audience) for p in book.parts)]).encode()).hexdigest()
+    kept = [previous.get(f"{audience.name}/{BOOK}.{fmt}") for fmt in formats]
+    if not options.force and all(
+            e is not None and e.get("input_hash") == digest and e.get("visible") == visible
+            and e.get("sha256") == sha256_of(out_dir / e["file"]) for e in kept):
+        files = [Written(e["format"], e["file"], e["sha256"], e.get("pages", 0))
+                 for e in kept if e is not None]
+        report(PackResult(BOOK, audience.name, PackStatus.UNCHANGED, str(output),
+                          files[0].pages, sha256=files[0].sha256, input_hash=digest,
+                          withheld=book.pack.withheld, visible=visible, tlp=book.pack.tlp,
+                          files=files))
+        return []
+    for fmt in formats:
+        remove_partial_writes(output.with_suffix(f".{fmt}"))
+    cfg = audience.config
+    return [Job(BOOK, audience.name, output, digest, confined(book.pack),
+                stylesheets_for(audience), cfg.pdf_variant, cfg.pdf_tags, book.pack.withheld,
+                visible, formats, tuple(confined(p) for p in book.parts))]
 
 
 def _estimated_work(job: Job) -> int:

@@ -43,6 +43,7 @@ class Job:
     withheld: list[Withheld] = field(default_factory=list)
     visible: str = ""     # pack.visible_digest: what its audience may see
     formats: tuple[str, ...] = ("pdf",)   # the editions to make; `output` is the first's
+    parts: tuple[Pack, ...] = ()          # a book's areas (briefgen.book); empty for a pack
 
     def path(self, fmt: str) -> Path:
         return self.output.with_suffix(f".{fmt}")

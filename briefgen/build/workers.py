@@ -77,7 +77,12 @@ def render_job(job: Job, project_root: Path, state: WorkerState | None = None) -
     result = PackResult(job.area, job.audience, PackStatus.FAILED, str(job.output),
                         input_hash=job.input_hash)
     try:
-        html = render_html(job.pack)
+        if job.parts:
+            from briefgen.book import Book, render_book_html
+
+            html = render_book_html(Book(job.pack, job.parts))
+        else:
+            html = render_html(job.pack)
     except BriefgenError as exc:  # e.g. an image without alt text for large print
         result.diagnostics += exc.diagnostics
     except RecursionError:

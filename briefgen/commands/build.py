@@ -36,6 +36,9 @@ def add(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> Non
     b.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="stop a pack that takes longer and report it failed; the others "
                         "still build (default: 300; 0: no limit)")
+    b.add_argument("--book", action="store_true",
+                   help="also build each audience's book: every area in one volume, "
+                        "output/<audience>/book.<format> (or book: true in briefgen.yaml)")
     b.add_argument("--to", action="append", metavar="FORMATS", type=_formats,
                    help="the editions to build: pdf, html, epub, as a comma list or repeated "
                         "(default: `formats:` of each audience, else of briefgen.yaml, else pdf)")
@@ -67,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
     if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout >= 0):
         return usage("--timeout must be a finite number of seconds (0: no limit)")
     fingerprint = _fingerprint(root, args)  # before loading: what this build reads
-    if not args.force and args.message_clearance == "CLEAR" and _unchanged(args, root):
+    if (not args.force and not args.book and args.message_clearance == "CLEAR"
+            and _unchanged(args, root)):
         return EXIT_OK
     from briefgen.loading import load_project
 
@@ -135,7 +139,7 @@ def build_project(args: argparse.Namespace, project: Project, fingerprint: str |
         results = build(project, out, BuildOptions(
             areas=args.area or (), audiences=args.audience or (), force=args.force,
             jobs=args.jobs, timeout=timeout, fingerprint=fingerprint,
-            formats=chosen_formats(args)),
+            formats=chosen_formats(args), book=args.book),
             on_result=reporter.result)
     failed = [r for r in results if r.status == "failed"]
     if not args.quiet or failed:

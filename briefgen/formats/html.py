@@ -124,8 +124,8 @@ def edition_html(pack: Pack, html: str, context: Context, blocked: list[str]) ->
             + "".join(f"<style>{css}</style>" for css in styles if css))
     html = html.replace("</head>", head + "</head>", 1)
     marking = f"TLP:{pack.tlp}"
-    html = html.replace("<body>", f'<body><header class="edition-tlp" aria-label="Handling">'
-                        f"{marking}</header><main>", 1)
+    html = re.sub(r"(<body\b[^>]*>)", lambda m: f'{m[1]}<header class="edition-tlp" '
+                  f'aria-label="Handling">{marking}</header><main>', html, count=1)
     return html.replace("</body>", f'</main><footer class="edition-tlp end" '
                         f'aria-label="Handling">{marking}</footer></body>', 1)
 

@@ -16,15 +16,17 @@ def index_page(project: Project, audience: str, files: dict[str, dict]) -> bytes
     config = project.config
     title = f"{config.title}: {project.audiences[audience].config.title}"
     rows = []
-    for area in project.areas:
-        mine = sorted((e for e in files.values() if e["area"] == area.slug),
+    parts = [("book", "The whole briefing in one volume"),
+             *((a.slug, a.meta.title) for a in project.areas)]
+    for slug, name in parts:
+        mine = sorted((e for e in files.values() if e["area"] == slug),
                       key=lambda e: list(LABELS).index(e["format"]))
         if not mine:
             continue
         links = " · ".join(
             f'<a href="{escape(Path(e["file"]).name)}">{escape(LABELS[e["format"]])}</a>'
             + (f" ({e['pages']} pages)" if e.get("pages") else "") for e in mine)
-        rows.append(f"<li><p class=\"index-area\">{escape(area.meta.title)}</p>"
+        rows.append(f"<li><p class=\"index-area\">{escape(name)}</p>"
                     f"<p class=\"index-files\">{links}</p></li>")
     css = (paths.TEMPLATES / "edition.css").read_text("utf-8")
     return (f'<!DOCTYPE html>\n<html lang="{escape(config.lang)}"><head><meta charset="utf-8">'
