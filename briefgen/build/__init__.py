@@ -346,6 +346,15 @@ def _plan(project: Project, out_dir: Path, areas: list[str], audiences: list[str
     return pending
 
 
+def book_input_hash(project: Project, audience: Audience) -> str | None:
+    """The book's input hash: its areas' (those the audience may see), in order."""
+    book = assemble_book(project, audience)
+    if book is None:
+        return None
+    return hashlib.sha256("\0".join(
+        [BOOK, *(input_hash(project, p.area, audience) for p in book.parts)]).encode()).hexdigest()
+
+
 def _plan_book(project: Project, out_dir: Path, audience: Audience, formats: tuple[str, ...],
                refused: tuple[Diagnostic, ...], options: BuildOptions,
                manifest: dict[str, dict], report: Callable[[PackResult], None]) -> list[Job]:
@@ -366,8 +375,7 @@ def _plan_book(project: Project, out_dir: Path, audience: Audience, formats: tup
         report(result)
         return []
     visible = visible_digest(book.pack)
-    digest = hashlib.sha256("\0".join(
-        [BOOK, *(input_hash(project, p.area, audience) for p in book.parts)]).encode()).hexdigest()
+    digest = book_input_hash(project, audience) or ""
     kept = [previous.get(f"{audience.name}/{BOOK}.{fmt}") for fmt in formats]
     if not options.force and all(
             e is not None and e.get("input_hash") == digest and e.get("visible") == visible

@@ -116,7 +116,7 @@ def manifest_entries(previous: dict[str, dict], results: list[PackResult],
                 entries[f.file] = {"audience": r.audience, "area": r.area, "format": f.format,
                                    "file": f.file, "pages": f.pages,
                                    "input_hash": r.input_hash, "sha256": f.sha256,
-                                   "visible": r.visible}
+                                   "visible": r.visible, "tlp": r.tlp}
         elif r.status is PackStatus.WITHHELD or (r.status is PackStatus.FAILED
                                                  and not r.output_kept):
             for file in pack_entries(entries, r.audience, r.area):

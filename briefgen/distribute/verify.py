@@ -1,0 +1,118 @@
+"""`briefgen verify`: check files against the hashes they were shipped with. A bundle zip
+against its SHA256SUMS (and its manifest.json agreeing), a folder holding SHA256SUMS (an
+unpacked bundle) likewise, an output folder against its manifest.json, one PDF against the
+manifest of the output folder it is in. One line per file; any mismatch, missing or extra
+file makes the result fail."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from briefgen.errors import error
+
+SHIPPED = ("SHA256SUMS", "manifest.json", "README.txt")
+
+
+@dataclass(frozen=True)
+class Line:
+    status: str     # ok | CHANGED | MISSING | EXTRA
+    name: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+def verify(path: Path) -> list[Line]:
+    if path.is_file() and zipfile.is_zipfile(path):
+        return _zip(path)
+    if path.is_dir() and (path / "SHA256SUMS").is_file():
+        return _folder(path)
+    if path.is_dir() and (path / "manifest.json").is_file():
+        return _output(path, None)
+    if path.is_file() and (path.parent.parent / "manifest.json").is_file():
+        return _output(path.parent.parent, path)
+    raise error(path, "nothing to verify here",
+                hint="give a bundle zip, an unpacked bundle (with SHA256SUMS), an output "
+                     "folder (with manifest.json) or a file inside one")
+
+
+def _sums(text: str, where: str) -> dict[str, str]:
+    sums = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        digest, _, name = line.partition("  ")
+        if len(digest) != 64 or not name:
+            raise error(where, "not a SHA256SUMS line", line=number,
+                        hint="each line is a SHA-256 in hex, two spaces, a file name")
+        sums[name] = digest
+    return sums
+
+
+def _check(sums: dict[str, str], names: list[str],
+           read: Callable[[str], bytes]) -> list[Line]:
+    lines = []
+    for name in sorted(sums):
+        if name not in names:
+            lines.append(Line("MISSING", name))
+        else:
+            ok = hashlib.sha256(read(name)).hexdigest() == sums[name]
+            lines.append(Line("ok" if ok else "CHANGED", name))
+    lines += [Line("EXTRA", n) for n in sorted(names) if n not in sums and n not in SHIPPED]
+    return lines
+
+
+def _agrees(sums: dict[str, str], manifest: bytes | None) -> list[Line]:
+    """The bundle's manifest.json must list the same files with the same hashes."""
+    if manifest is None:
+        return [Line("MISSING", "manifest.json")]
+    try:
+        listed = {f["file"]: f["sha256"] for f in json.loads(manifest)["files"]}
+    except (ValueError, KeyError, TypeError):
+        return [Line("CHANGED", "manifest.json")]
+    return [] if listed == sums else [Line("CHANGED", "manifest.json")]
+
+
+def _zip(path: Path) -> list[Line]:
+    with zipfile.ZipFile(path) as archive:
+        members = [m for m in archive.namelist() if not m.endswith("/")]
+        folders = {m.partition("/")[0] for m in members}
+        prefix = f"{folders.pop()}/" if len(folders) == 1 and all("/" in m for m in members) \
+            else ""
+        names = [m[len(prefix):] for m in members]
+        if "SHA256SUMS" not in names:
+            raise error(path, "the bundle has no SHA256SUMS", hint="is it a briefgen bundle?")
+        sums = _sums(archive.read(prefix + "SHA256SUMS").decode("utf-8", "replace"),
+                     f"{path}:SHA256SUMS")
+        manifest = archive.read(prefix + "manifest.json") if "manifest.json" in names else None
+        return _agrees(sums, manifest) + _check(
+            sums, names, lambda n: archive.read(prefix + n))
+
+
+def _folder(path: Path) -> list[Line]:
+    sums = _sums((path / "SHA256SUMS").read_text("utf-8"), str(path / "SHA256SUMS"))
+    names = [p.name for p in path.iterdir() if p.is_file() and not p.is_symlink()]
+    manifest = (path / "manifest.json").read_bytes() if (path / "manifest.json").is_file() \
+        else None
+    return _agrees(sums, manifest) + _check(sums, names, lambda n: (path / n).read_bytes())
+
+
+def _output(out_dir: Path, only: Path | None) -> list[Line]:
+    from briefgen.build.cache import read_manifest
+
+    manifest = read_manifest(out_dir)
+    sums = {file: e["sha256"] for file, e in manifest.items()}
+    if only is not None:
+        name = only.resolve().relative_to(out_dir.resolve()).as_posix()
+        sums = {name: sums[name]} if name in sums else {}
+        if not sums:
+            return [Line("EXTRA", name)]
+        names = [name]
+    else:
+        names = [p.relative_to(out_dir).as_posix() for p in out_dir.glob("*/*")
+                 if p.is_file() and not p.name.startswith(".") and p.parent.name != "bundles"]
+    return _check(sums, names, lambda n: (out_dir / n).read_bytes())
