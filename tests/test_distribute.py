@@ -22,11 +22,19 @@ def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=600, check=False)
 
 
-@pytest.fixture
-def bundled(tmp_path) -> Path:
-    root = make_canary_project(tmp_path / "p")
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory) -> Path:
+    root = make_canary_project(tmp_path_factory.mktemp("bundle") / "p")
     proc = run(root, "bundle", "--audience", "study-group", "--build")
     assert proc.returncode == 0, proc.stderr
+    return root
+
+
+@pytest.fixture
+def bundled(built_once, tmp_path) -> Path:
+    """A copy of a project built and bundled once (each test may damage its own)."""
+    root = tmp_path / "p"
+    shutil.copytree(built_once, root)
     return root
 
 
