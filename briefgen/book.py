@@ -62,7 +62,7 @@ class Part:
 
 _ID = re.compile(r'\bid="([^"]+)"')
 _HREF = re.compile(r'\bhref="#([^"]+)"')
-_SECTION = re.compile(r'<section class="(?:scope|note|caveats|key-judgments)[^"]*" '
+_SECTION = re.compile(r'<section class="(?:scope|note|caveats|discussion|key-judgments)[^"]*" '
                       r'id="([^"]+)">\s*<h2>(.*?)</h2>', re.DOTALL)
 
 

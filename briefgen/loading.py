@@ -409,6 +409,11 @@ def cross_check(project: Project) -> list[Diagnostic]:
     sink = Collector()
     seen: dict[str, Location] = {}
     for area in project.areas:
+        for item in area.meta.further_reading:
+            if item.ref not in project.references:
+                sink.add(area.display, f"further_reading: unknown reference '{item.ref}'",
+                         hint=f"add it to {REFERENCES_FILE} or fix the id",
+                         code="unknown-reference")
         for kj in area.meta.key_judgments:
             if kj.id in seen:
                 sink.add(area.display, f"duplicate id '{kj.id}'", code="duplicate-id",
@@ -525,6 +530,7 @@ def _handled_texts(area: Area) -> Iterator[tuple[str, str, str, int | None, bool
     front = [meta.title, meta.summary, meta.source_summary]
     front += [t for kj in meta.key_judgments for t in (kj.text, kj.basis)]
     front += [t for item in meta.editorial for t in (item.excerpt, item.reason)]
+    front += [*meta.questions, *(item.reason for item in meta.further_reading)]
     yield area.display, label, "\n".join(front), None, True
     for note in area.notes:
         note_label = note.handling

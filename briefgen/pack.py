@@ -108,6 +108,8 @@ def assemble(project: Project, area: Area, audience: Audience) -> Pack | None:
     texts = [area.scope, area.meta.source_summary, *(n.body for n in notes)]
     cited = [m.target for t in texts for m in find_markers(t) if m.kind == "cite"]
     cited += [e.ref for n in kept for c in n.claims for e in c.spec.evidence]  # to report
+    if audience.config.discussion:   # printed with their grades, numbered like citations
+        cited += [item.ref for item in area.meta.further_reading]
     for ref_id in cited:
         ref = project.references.get(ref_id)
         if ref is None or ref_id in order:

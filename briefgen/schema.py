@@ -107,6 +107,8 @@ class AudienceConfig(Strict):
     chart: bool = True
     require_alt_text: bool = False
     provenance: bool = True  # embed the claims ledger and source notes in each PDF
+    # A "For discussion" section after the caveats: the area's questions and further reading.
+    discussion: bool = False
     # This audience's editions, instead of the project's `formats` (--to overrides both).
     formats: list[Literal["pdf", "html", "epub"]] | None = Field(None, min_length=1)
     pdf_variant: Literal["pdf/a-2b", "pdf/a-3b", "pdf/a-3u", "pdf/a-3a", "pdf/ua-1",
@@ -238,6 +240,11 @@ class EditorialItem(Strict):
     reason: str = Field(min_length=1)
 
 
+class FurtherReading(Strict):
+    ref: str = Field(min_length=1)       # a reference id; graded and handled like any other
+    reason: str = Field(min_length=1)    # one line: why read it
+
+
 class AreaMeta(Strict):
     title: str = Field(min_length=1)
     order: int = 0
@@ -245,6 +252,8 @@ class AreaMeta(Strict):
     key_judgments: list[KeyJudgment] = []
     source_summary: str = ""
     editorial: list[EditorialItem] = []
+    questions: list[str] = []                       # for a study group's discussion
+    further_reading: list[FurtherReading] = []
     handling: TLP = "CLEAR"
 
 

@@ -133,3 +133,34 @@ def test_deleting_an_area_leaves_no_trace_of_it_in_output(tmp_path):
     assert not list((root / "output").glob("*/beta.*"))
     assert "beta" not in (root / "output" / "manifest.json").read_text()
     assert "beta" not in (root / "output" / "study-group" / "index.html").read_text()
+
+
+def test_the_study_group_pack_prints_the_questions_and_graded_further_reading(tmp_path):
+    import pypdf
+
+    root = make_canary_project(tmp_path / "p")
+    area = root / "sources" / "beta" / "_area.md"
+    text = area.read_text()
+    head, _, body = text[4:].partition("\n---\n")
+    area.write_text("---\n" + head + '\nquestions:\n  - "What does [[BE-01]] stand on?"\n'
+                    "further_reading:\n  - {ref: report-b, reason: \"READ-REASON-1 the "
+                    "report itself.\"}\n  - {ref: red-source, reason: \"READ-REASON-2 "
+                    "restricted.\"}\n---\n" + body)
+    group = root / "styles" / "study-group" / "audience.yaml"   # the fixture's own
+    if "extends: study-group" not in group.read_text():
+        group.write_text(group.read_text() + "discussion: true\n")
+    proc = run(root, "build", "--area", "beta")
+    assert proc.returncode == 0, proc.stderr
+
+    def text_of(audience: str) -> str:
+        return "\n".join(p.extract_text() for p in pypdf.PdfReader(
+            root / "output" / audience / "beta.pdf").pages)
+
+    group = text_of("study-group")
+    assert "For discussion" in group and "What does" in group and "READ-REASON-1" in group
+    assert "READ-REASON-2" not in group and "CANARY-REDREF-4471" not in group  # withheld
+    assert "For discussion" not in text_of("restricted")        # not switched on there
+    red = root / "styles" / "red" / "audience.yaml"
+    red.write_text(red.read_text() + "discussion: true\n")
+    assert run(root, "build", "--area", "beta", "--audience", "red").returncode == 0
+    assert "READ-REASON-2" in text_of("red")                     # positive control
