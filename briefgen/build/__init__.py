@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from briefgen import paths
-from briefgen.book import BOOK, assemble_book
+from briefgen.book import BOOK, Book, assemble_book
 from briefgen.build.cache import (
     MANIFEST,
     input_hash,
@@ -324,13 +324,9 @@ def _plan(project: Project, out_dir: Path, areas: list[str], audiences: list[str
             for fmt in formats:  # left by a build that was killed mid-write
                 remove_partial_writes(output.with_suffix(f".{fmt}"))
             digest = input_hash(project, area, audience)
-            kept = [previous.get(f"{audience_name}/{slug}.{fmt}") for fmt in formats]
-            if not options.force and all(
-                    e is not None and e.get("input_hash") == digest
-                    and e.get("visible") == visible
-                    and e.get("sha256") == sha256_of(out_dir / e["file"]) for e in kept):
-                files = [Written(e["format"], e["file"], e["sha256"], e.get("pages", 0))
-                         for e in kept if e is not None]
+            files = _unchanged_files(previous, f"{audience_name}/{slug}", formats, digest,
+                                     visible, out_dir)
+            if files and not options.force:
                 report(PackResult(slug, audience_name, PackStatus.UNCHANGED, str(output),
                                   files[0].pages, sha256=files[0].sha256,
                                   input_hash=digest, withheld=pack.withheld, visible=visible,
@@ -346,9 +342,21 @@ def _plan(project: Project, out_dir: Path, areas: list[str], audiences: list[str
     return pending
 
 
-def book_input_hash(project: Project, audience: Audience) -> str | None:
+def _unchanged_files(previous: dict[str, dict], stem: str, formats: tuple[str, ...],
+                     digest: str, visible: str, out_dir: Path) -> list[Written]:
+    """The pack's files as the manifest records them, if every format asked for is there,
+    built from these inputs for what the audience sees now, and untouched; else []."""
+    kept = [previous.get(f"{stem}.{fmt}") for fmt in formats]
+    if not all(e is not None and e.get("input_hash") == digest and e.get("visible") == visible
+               and e.get("sha256") == sha256_of(out_dir / e["file"]) for e in kept):
+        return []
+    return [Written(e["format"], e["file"], e["sha256"], e.get("pages", 0))
+            for e in kept if e is not None]
+
+
+def book_input_hash(project: Project, audience: Audience, book: Book | None = None) -> str | None:
     """The book's input hash: its areas' (those the audience may see), in order."""
-    book = assemble_book(project, audience)
+    book = book or assemble_book(project, audience)
     if book is None:
         return None
     return hashlib.sha256("\0".join(
@@ -375,13 +383,10 @@ def _plan_book(project: Project, out_dir: Path, audience: Audience, formats: tup
         report(result)
         return []
     visible = visible_digest(book.pack)
-    digest = book_input_hash(project, audience) or ""
-    kept = [previous.get(f"{audience.name}/{BOOK}.{fmt}") for fmt in formats]
-    if not options.force and all(
-            e is not None and e.get("input_hash") == digest and e.get("visible") == visible
-            and e.get("sha256") == sha256_of(out_dir / e["file"]) for e in kept):
-        files = [Written(e["format"], e["file"], e["sha256"], e.get("pages", 0))
-                 for e in kept if e is not None]
+    digest = book_input_hash(project, audience, book) or ""
+    files = _unchanged_files(previous, f"{audience.name}/{BOOK}", formats, digest, visible,
+                             out_dir)
+    if files and not options.force:
         report(PackResult(BOOK, audience.name, PackStatus.UNCHANGED, str(output),
                           files[0].pages, sha256=files[0].sha256, input_hash=digest,
                           withheld=book.pack.withheld, visible=visible, tlp=book.pack.tlp,
