@@ -69,7 +69,8 @@ def audience_files(project: Project, out_dir: Path, audience: str) -> list[dict]
         elif entry.get("input_hash") != current[area]:
             problems.append(Diagnostic(where, "built from older sources", hint,
                                        handling="CLEAR"))
-        elif sha256_of(out_dir / entry["file"]) != entry["sha256"]:
+        elif ((out_dir / entry["file"]).is_symlink()
+              or sha256_of(out_dir / entry["file"]) != entry["sha256"]):
             problems.append(Diagnostic(where, "changed since the build wrote it", hint,
                                        handling="CLEAR"))
     if problems:
