@@ -83,6 +83,13 @@ def test_stale_or_missing_output_is_refused_and_amber_needs_recipients(tmp_path)
     assert stale.returncode == 1
     assert "output/study-group/beta.pdf: error: built from older sources" in stale.stderr
     assert "--build" in stale.stderr and not (root / BUNDLE).exists()
+    assert run(root, "build", "--audience", "study-group", "--to", "html").returncode == 0
+    note.write_text(note.read_text() + "\nAnother sentence.\n")
+    rebuilt = run(root, "bundle", "--audience", "study-group", "--build")   # every edition
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    with zipfile.ZipFile(root / BUNDLE) as archive:
+        assert {"study-group-1.0/beta.pdf", "study-group-1.0/beta.html"} <= set(
+            archive.namelist())
     amber = run(root, "bundle", "--audience", "restricted", "--build")
     assert amber.returncode == 1 and "named recipients only" in amber.stderr
 

@@ -53,10 +53,19 @@ def run_bundle(args: argparse.Namespace) -> int:
                     hint=f"audiences: {', '.join(sorted(project.audiences))}")
     out = output_folder(project.root, args.out)
     if args.build:
-        from briefgen.build import BuildOptions, build
+        from briefgen.book import BOOK
+        from briefgen.build import BuildOptions, build, editions
+        from briefgen.build.cache import read_manifest
 
-        failed = [r for r in build(project, out, BuildOptions(audiences=[args.audience]))
-                  if r.status == "failed"]
+        # Every edition the audience has (its configured ones and those built before), so
+        # that none is left behind out of date; the book too if it was built.
+        built = [e for e in read_manifest(out).values() if e.get("audience") == args.audience]
+        options = BuildOptions(audiences=[args.audience])
+        formats = [*editions(project, project.audiences[args.audience], options),
+                   *(e["format"] for e in built if e.get("format") in ("pdf", "html", "epub"))]
+        options = BuildOptions(audiences=[args.audience], formats=tuple(dict.fromkeys(formats)),
+                               book=any(e.get("area") == BOOK for e in built))
+        failed = [r for r in build(project, out, options) if r.status == "failed"]
         if failed:
             for r in failed:
                 print(f"  failed: {r.audience}/{r.area}: {r.message}", file=sys.stderr)

@@ -29,6 +29,10 @@ class Line:
 
 
 def verify(path: Path) -> list[Line]:
+    if not path.exists():
+        raise error(path, "no such file or folder",
+                    hint="give the path of a bundle zip, an unpacked bundle, an output folder "
+                         "or a file inside one")
     if path.is_file() and zipfile.is_zipfile(path):
         return _zip(path)
     if path.is_dir() and (path / "SHA256SUMS").is_file():
