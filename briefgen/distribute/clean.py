@@ -7,6 +7,7 @@ no-op state file go; then audience folders left empty. Anything else stays and i
 
 from __future__ import annotations
 
+import contextlib
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,7 @@ def clean(out_dir: Path, shown: str = "output") -> Cleaned:
             folders.add(path.parent)
         else:
             result.kept.append(entry.file)
+    _clean_bundles(out_dir, result)
     for name in (MANIFEST, STATE):
         path = out_dir / name
         if _plain_file(path, out_dir):
@@ -66,3 +68,27 @@ def clean(out_dir: Path, shown: str = "output") -> Cleaned:
                 break
             folder = folder.parent
     return result
+
+
+def _clean_bundles(out_dir: Path, result: Cleaned) -> None:
+    """The bundles briefgen recorded writing, with the recorded hash; the record; the
+    folder if then empty."""
+    from briefgen.distribute.bundle import BUNDLE_RECORD, BUNDLES, read_bundle_record
+
+    folder = out_dir / BUNDLES
+    if folder.is_symlink() or not folder.is_dir():
+        return
+    for name, digest in sorted(read_bundle_record(folder).items()):
+        path = folder / name
+        if "/" in name or name.startswith(".") or not _plain_file(path, out_dir):
+            continue
+        if sha256_of(path) == digest:
+            path.unlink()
+            result.removed.append(f"{BUNDLES}/{name}")
+        else:
+            result.kept.append(f"{BUNDLES}/{name}")
+    record = folder / BUNDLE_RECORD
+    if _plain_file(record, out_dir):
+        record.unlink()
+    with contextlib.suppress(OSError):
+        folder.rmdir()

@@ -47,7 +47,7 @@ def read_entries(out_dir: Path, shown: str = "output") -> list[Entry]:
     where = f"{shown}/{MANIFEST}"
     if path.is_symlink() or not path.is_file():
         raise error(where, "no manifest: nothing has been built here",
-                    hint="run 'briefgen build' first")
+                    hint="build first: 'briefgen build' (or 'briefgen bundle --build')")
     try:
         data = json.loads(path.read_text("utf-8"))
         return [entry_from(p) for p in data.get("packs", [])]
