@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from briefgen import __version__
-from briefgen.commands import build, bundle, check, claims, clean, diff, init, serve
+from briefgen.commands import build, bundle, check, claims, clean, diff, init, serve, verify
 from briefgen.commands.common import (
     EXIT_CLOSED_PIPE,
     EXIT_PROBLEMS,
@@ -22,7 +22,7 @@ from briefgen.commands.common import (
 )
 from briefgen.errors import BriefgenError
 
-COMMANDS = (build, bundle, check, claims, clean, diff, init, serve)
+COMMANDS = (build, bundle, check, claims, clean, diff, init, serve, verify)
 
 
 def parser() -> argparse.ArgumentParser:
