@@ -15,6 +15,9 @@ def add(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> Non
     b.add_argument("--audience", required=True, metavar="NAME", help="the audience to bundle")
     b.add_argument("--build", action="store_true",
                    help="run the normal build for this audience first")
+    b.add_argument("--recipients", type=Path, default=None, metavar="FILE",
+                   help="numbered copies, one zip per recipient (a YAML list or a CSV with "
+                        "a 'name' column); required from TLP:AMBER up")
     b.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="output folder (default: PROJECT/output)")
     b.set_defaults(run=run)
@@ -26,6 +29,11 @@ def run(args: argparse.Namespace) -> int:
     from briefgen.paths import find_root, output_folder, shown
 
     root = find_root(args.project or Path.cwd())
+    recipients = None
+    if args.recipients is not None:
+        from briefgen.distribute.stamp import read_recipients
+
+        recipients = read_recipients(args.recipients.absolute(), str(args.recipients))
     project = load_project(root)
     out = output_folder(root, args.out)
     if args.build:
@@ -38,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"  failed: {r.audience}/{r.area}: {r.message_for('CLEAR')}")
         if failed:
             return EXIT_PROBLEMS
-    target = write_bundle(project, out, args.audience, shown(out, root))
+    target = write_bundle(project, out, args.audience, shown(out, root), recipients)
     if not args.quiet:
-        print(f"bundle   {shown(target, root)}")
+        what = f"{len(recipients)} numbered copies in" if recipients else "bundle  "
+        print(f"{what} {shown(target, root)}")
     return EXIT_OK

@@ -8,6 +8,7 @@ content is read from `sources/`. A bundle holds one audience's files only, `SHA2
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import io
@@ -22,6 +23,7 @@ from briefgen.build.cache import input_hash, sha256_of
 from briefgen.build.output import atomic_write
 from briefgen.distribute.clean import _plain_file
 from briefgen.distribute.manifest import Entry, read_entries
+from briefgen.distribute.stamp import Recipient, recipient_slug
 from briefgen.errors import TLP_ORDER, error
 from briefgen.model import Project
 
@@ -91,31 +93,42 @@ def audience_entries(project: Project, out_dir: Path, audience: str,
     return sorted(entries, key=lambda e: e.file)
 
 
-def bundle_bytes(project: Project, out_dir: Path, audience: str,
-                 entries: list[Entry]) -> bytes:
+def bundle_bytes(project: Project, out_dir: Path, audience: str, entries: list[Entry],
+                 copy: tuple[int, int, str] | None = None,
+                 originals: dict[str, bytes] | None = None) -> bytes:
     """The zip: the audience's files, SHA256SUMS, manifest.json, README.txt, in sorted
-    order, with fixed timestamps and permissions (the same inputs give the same bytes)."""
+    order, with fixed timestamps and permissions (the same inputs give the same bytes).
+    With `copy` (number, total, recipient) every PDF is stamped with its copy line."""
+    from briefgen.distribute.stamp import copy_line, stamp
+
     clearance = project.audiences[audience].config.clearance
     members: dict[str, bytes] = {}
     for entry in entries:
-        members[entry.file.split("/", 1)[1]] = (out_dir / entry.file).read_bytes()
+        data = (originals or {}).get(entry.file) or (out_dir / entry.file).read_bytes()
+        if copy is not None and entry.format == "pdf":
+            data = stamp(data, copy_line(*copy))
+        members[entry.file.split("/", 1)[1]] = data
     files = [{"file": name, "format": e.format, "area": e.area, "pages": e.pages,
               "sha256": hashlib.sha256(members[name]).hexdigest(),
               "input_hash": e.input_hash}
              for name, e in zip(sorted(members), entries, strict=True)]
-    manifest = {"generator": f"briefgen {__version__}", "edition": project.config.edition,
-                "as_of": project.config.as_of.isoformat(), "audience": audience,
-                "clearance": f"TLP:{clearance}", "files": files}
+    manifest: dict[str, object] = {
+        "generator": f"briefgen {__version__}", "edition": project.config.edition,
+        "as_of": project.config.as_of.isoformat(), "audience": audience,
+        "clearance": f"TLP:{clearance}", "files": files}
+    if copy is not None:
+        manifest |= {"copy": copy[0], "copies": copy[1], "recipient": copy[2]}
     members["manifest.json"] = (json.dumps(manifest, indent=2) + "\n").encode()
-    members["README.txt"] = readme(project, audience, clearance, sorted(members)).encode()
+    members["README.txt"] = readme(project, audience, clearance, sorted(members),
+                                   copy).encode()
     sums = "".join(f"{hashlib.sha256(members[n]).hexdigest()}  {n}\n"
                    for n in sorted(members))
     members["SHA256SUMS"] = sums.encode()
-    stamp = fixed_time(project)
+    when = fixed_time(project)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name in sorted(members):
-            info = zipfile.ZipInfo(name, date_time=stamp)
+            info = zipfile.ZipInfo(name, date_time=when)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o100644 << 16
             info.create_system = 3  # Unix, whatever machine made it
@@ -123,12 +136,15 @@ def bundle_bytes(project: Project, out_dir: Path, audience: str,
     return buffer.getvalue()
 
 
-def readme(project: Project, audience: str, clearance: str, names: list[str]) -> str:
+def readme(project: Project, audience: str, clearance: str, names: list[str],
+           copy: tuple[int, int, str] | None = None) -> str:
     c = project.config
+    numbered = (f"Numbered copy {copy[0]} of {copy[1]}, for {copy[2]} only: every page says "
+                "so.\n" if copy else "")
     inside = "\n".join(f"  {n}" for n in [*names, "SHA256SUMS"] if n != "README.txt")
     return f"""{c.title}
 Edition {c.edition}, as of {c.as_of.isoformat()}, for audience {audience}.
-
+{numbered}
 What is inside
 {inside}
   README.txt
@@ -145,28 +161,61 @@ How to check that nothing was changed
 
 
 def write_bundle(project: Project, out_dir: Path, audience: str,
-                 shown: str = "output") -> Path:
+                 shown: str = "output", recipients: list[Recipient] | None = None) -> Path:
+    """The bundle zip, or with `recipients` the folder of numbered copies (one zip per
+    recipient) and its `register.csv`."""
     if audience not in project.audiences:
         raise error("briefgen.yaml", f"no audience named {audience!r}",
                     hint="one of: " + ", ".join(sorted(project.audiences)))
     spec = project.audiences[audience]
     clearance = spec.config.clearance
-    if TLP_ORDER[clearance] >= TLP_ORDER[NEEDS_RECIPIENTS]:
+    if not recipients and TLP_ORDER[clearance] >= TLP_ORDER[NEEDS_RECIPIENTS]:
         raise error(paths.shown(spec.directory / "audience.yaml", project.root),
                     f"audience {audience} is cleared for TLP:{clearance}; its packs leave "
                     "only as numbered copies for named recipients",
-                    hint="pass --recipients FILE (numbered copies are not available yet "
-                         "in this version)")
+                    hint="pass --recipients FILE (a YAML list or a CSV with a 'name' "
+                         "column)")
     entries = audience_entries(project, out_dir, audience, shown)
-    data = bundle_bytes(project, out_dir, audience, entries)
     folder = out_dir / BUNDLES
     if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
         raise error(f"{shown}/{BUNDLES}", "is a link or not a folder",
                     hint="remove it; briefgen writes bundles only into a real folder")
-    target = folder / f"{slug(audience)}-{slug(project.config.edition)}.zip"
+    base = f"{slug(audience)}-{slug(project.config.edition)}"
+    if recipients:
+        return _write_copies(project, out_dir, audience, entries, recipients, folder, base,
+                             shown)
+    data = bundle_bytes(project, out_dir, audience, entries)
+    target = folder / f"{base}.zip"
     atomic_write(target, data)
     record_bundle(folder, target.name, hashlib.sha256(data).hexdigest())
     return target
+
+
+def _write_copies(project: Project, out_dir: Path, audience: str, entries: list[Entry],
+                  recipients: list[Recipient], folder: Path, base: str,
+                  shown: str) -> Path:
+    copies = folder / base
+    if copies.is_symlink() or (copies.exists() and not copies.is_dir()):
+        raise error(f"{shown}/{BUNDLES}/{base}", "is a link or not a folder",
+                    hint="remove it; briefgen writes copies only into a real folder")
+    originals = {e.file: (out_dir / e.file).read_bytes() for e in entries}
+    total = len(recipients)
+    width = max(2, len(str(total)))
+    register = io.StringIO()
+    writer = csv.writer(register, lineterminator="\n")
+    writer.writerow(["copy", "recipient", "file", "sha256"])
+    for number, recipient in enumerate(recipients, 1):
+        data = bundle_bytes(project, out_dir, audience, entries,
+                            (number, total, recipient.name), originals)
+        name = f"{number:0{width}d}-{recipient_slug(recipient.name)}.zip"
+        atomic_write(copies / name, data)
+        digest = hashlib.sha256(data).hexdigest()
+        record_bundle(folder, f"{base}/{name}", digest)
+        writer.writerow([number, recipient.name, name, digest])
+    atomic_write(copies / "register.csv", register.getvalue().encode())
+    record_bundle(folder, f"{base}/register.csv",
+                  hashlib.sha256(register.getvalue().encode()).hexdigest())
+    return copies
 
 
 def read_bundle_record(folder: Path) -> dict[str, str]:

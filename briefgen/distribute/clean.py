@@ -78,17 +78,25 @@ def _clean_bundles(out_dir: Path, result: Cleaned) -> None:
     folder = out_dir / BUNDLES
     if folder.is_symlink() or not folder.is_dir():
         return
+    subfolders: set[Path] = set()
     for name, digest in sorted(read_bundle_record(folder).items()):
+        parts = name.split("/")
         path = folder / name
-        if "/" in name or name.startswith(".") or not _plain_file(path, out_dir):
+        if (len(parts) > 2 or any(p.startswith(".") or not p for p in parts)
+                or not _plain_file(path, out_dir)):
             continue
         if sha256_of(path) == digest:
             path.unlink()
             result.removed.append(f"{BUNDLES}/{name}")
+            if len(parts) == 2:
+                subfolders.add(path.parent)
         else:
             result.kept.append(f"{BUNDLES}/{name}")
     record = folder / BUNDLE_RECORD
     if _plain_file(record, out_dir):
         record.unlink()
+    for sub in sorted(subfolders):
+        with contextlib.suppress(OSError):
+            sub.rmdir()
     with contextlib.suppress(OSError):
         folder.rmdir()
