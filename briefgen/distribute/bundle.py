@@ -15,6 +15,7 @@ import io
 import json
 import os
 import re
+import textwrap
 import zipfile
 from pathlib import Path
 
@@ -142,6 +143,10 @@ def readme(project: Project, audience: str, clearance: str, names: list[str],
     numbered = (f"Numbered copy {copy[0]} of {copy[1]}, for {copy[2]} only: every page says "
                 "so.\n" if copy else "")
     inside = "\n".join(f"  {n}" for n in [*names, "SHA256SUMS"] if n != "README.txt")
+    handling = textwrap.fill(
+        f"These packs were made for readers cleared for TLP:{clearance}. Each page carries "
+        f"its own TLP label; handle each pack as marked. TLP:{clearance} (FIRST TLP 2.0, "
+        f"https://www.first.org/tlp/): {TLP_MEANING[clearance]}", width=78)
     return f"""{c.title}
 Edition {c.edition}, as of {c.as_of.isoformat()}, for audience {audience}.
 {numbered}
@@ -150,9 +155,7 @@ What is inside
   README.txt
 
 Handling
-These packs were made for readers cleared for TLP:{clearance}. Each page carries its own
-TLP label; handle each pack as marked. TLP:{clearance} (FIRST TLP 2.0,
-https://www.first.org/tlp/): {TLP_MEANING[clearance]}
+{handling}
 
 How to check that nothing was changed
   sha256sum -c SHA256SUMS      (in the folder the zip was unpacked into)
