@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         raise error("briefgen diff", "--rev compares with this project; give no folders",
                     hint="run it in the project, or point at it with -C PROJECT")
     if args.rev is not None:
-        from briefgen.editions import project_at_revision
+        from briefgen.history import project_at_revision
 
         root = find_root(args.project or Path.cwd())
         new = load_project(root)
