@@ -14,14 +14,20 @@ def add(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> Non
     b = sub.add_parser(
         "bundle", parents=[common], help="one audience's editions in one zip for recipients",
         description="Write output/bundles/<audience>-<edition>.zip: the audience's built "
-                    "files, SHA256SUMS, manifest.json and README.txt. Refuses output that "
-                    "does not match the sources. Example: briefgen bundle --audience "
-                    "study-group --build")
+                    "files, SHA256SUMS, manifest.json and README.txt; with --recipients, one "
+                    "numbered copy per recipient in output/bundles/<audience>-<edition>/ and "
+                    "register.csv beside them. Refuses output that does not match the "
+                    "sources. Example: briefgen bundle --audience study-group --build "
+                    "--recipients group.csv")
     b.add_argument("--audience", required=True, metavar="NAME")
     b.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="output folder (default: PROJECT/output)")
     b.add_argument("--build", action="store_true",
                    help="build the audience's packs first (unchanged ones are skipped)")
+    b.add_argument("--recipients", type=Path, default=None, metavar="FILE",
+                   help="numbered copies, one zip per recipient, and register.csv beside "
+                        "them (a YAML list of names or a CSV with a 'name' column); "
+                        "required from TLP:AMBER up")
     b.set_defaults(run=run_bundle)
     v = sub.add_parser(
         "verify", parents=[common], help="check files against the hashes they shipped with",
@@ -45,6 +51,11 @@ def run_bundle(args: argparse.Namespace) -> int:
     from briefgen.loading import load_project
     from briefgen.paths import find_root, output_folder
 
+    recipients = None
+    if args.recipients is not None:
+        from briefgen.distribute.copies import read_recipients
+
+        recipients = read_recipients(args.recipients.absolute(), str(args.recipients))
     project = load_project(find_root(args.project or Path.cwd()))
     if args.audience not in project.audiences:
         from briefgen.errors import error
@@ -70,9 +81,10 @@ def run_bundle(args: argparse.Namespace) -> int:
             for r in failed:
                 print(f"  failed: {r.audience}/{r.area}: {r.message}", file=sys.stderr)
             return EXIT_PROBLEMS
-    path = bundle(project, out, args.audience)
+    path = bundle(project, out, args.audience, recipients)
     if not args.quiet:
-        print(f"bundled -> {path}")
+        print(f"{len(recipients)} numbered copies -> {path}/" if recipients
+              else f"bundled -> {path}")
     return EXIT_OK
 
 

@@ -3,6 +3,7 @@ check them (SHA256SUMS, manifest.json) and to handle them (README.txt)."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import json
@@ -12,11 +13,13 @@ from pathlib import Path
 from briefgen import __version__, paths
 from briefgen.build.cache import read_manifest, sha256_of
 from briefgen.build.output import atomic_write
+from briefgen.distribute.copies import STAMPERS, Recipient, copy_line, recipient_slug
 from briefgen.errors import TLP_ORDER, BriefgenError, Diagnostic, Location, error
 from briefgen.model import Project
 
 BUNDLES = "bundles"
 LEDGER = ".bundles.json"   # the bundles briefgen wrote, with their hashes (for `clean`)
+REGISTER = "register.csv"  # beside numbered copies, never inside one: who got which copy
 NEEDS_RECIPIENTS = "AMBER"  # editions marked this or above go to named recipients only
 TLP_RULES = {
     "CLEAR": "TLP:CLEAR: disclosure is not limited; copyright rules apply.",
@@ -81,49 +84,101 @@ def audience_files(project: Project, out_dir: Path, audience: str) -> list[dict]
     return entries
 
 
-def bundle(project: Project, out_dir: Path, audience: str) -> Path:
-    """Write `bundles/<audience>-<edition>.zip` and return its path."""
+def bundle(project: Project, out_dir: Path, audience: str,
+           recipients: list[Recipient] | None = None) -> Path:
+    """Write `bundles/<audience>-<edition>.zip` and return its path; with `recipients`,
+    write one numbered copy per recipient into `bundles/<audience>-<edition>/` with
+    `register.csv` beside them, and return that folder."""
     entries = audience_files(project, out_dir, audience)
     config = project.config
     marking = max((e.get("tlp") or "CLEAR" for e in entries), key=TLP_ORDER.__getitem__)
-    if TLP_ORDER[marking] >= TLP_ORDER[NEEDS_RECIPIENTS]:
+    if not recipients and TLP_ORDER[marking] >= TLP_ORDER[NEEDS_RECIPIENTS]:
         raise error(f"styles/{audience}/audience.yaml", f"audience '{audience}' receives "
                     f"TLP:{marking} material, which goes to named recipients only",
-                    hint="numbered copies for named recipients are not available yet; hand "
-                         "the files out individually under TLP:" + marking + " rules")
+                    hint="make numbered copies: briefgen bundle --audience " + audience
+                         + " --recipients FILE (a YAML list or a CSV with a 'name' column)")
     name = f"{audience}-{_safe(config.edition)}"
     files = {Path(e["file"]).name: (out_dir / e["file"]).read_bytes() for e in entries}
+    if not recipients:
+        data = _bundle_zip(project, audience, marking, name, entries, files, None)
+        path = out_dir / BUNDLES / f"{name}.zip"
+        _refuse_link(path.parent, out_dir)
+        atomic_write(path, data)
+        _remember(out_dir, path, data)
+        return path
+    folder = out_dir / BUNDLES / name
+    _refuse_link(folder, out_dir)
+    formats = {Path(e["file"]).name: e["format"] for e in entries}
+    width = max(2, len(str(len(recipients))))
+    register = io.StringIO()
+    rows = csv.writer(register, lineterminator="\n")
+    rows.writerow(["copy", "recipient", "file", "sha256"])
+    for number, recipient in enumerate(recipients, 1):
+        line = copy_line(number, len(recipients), recipient.name)
+        stamped = {file: STAMPERS[formats[file]](data, line) if formats[file] in STAMPERS
+                   else data for file, data in files.items()}
+        copy = f"{number:0{width}d}-{recipient_slug(recipient.name)}"
+        data = _bundle_zip(project, audience, marking, copy, entries, stamped,
+                           (number, len(recipients), recipient.name))
+        path = folder / f"{copy}.zip"
+        atomic_write(path, data)
+        _remember(out_dir, path, data)
+        rows.writerow([number, recipient.name, path.name, hashlib.sha256(data).hexdigest()])
+    data = register.getvalue().encode()
+    atomic_write(folder / REGISTER, data)
+    _remember(out_dir, folder / REGISTER, data)
+    return folder
+
+
+def _refuse_link(folder: Path, out_dir: Path) -> None:
+    for part in (folder, *folder.parents):
+        if part == out_dir:
+            return
+        if part.is_symlink() or (part.exists() and not part.is_dir()):
+            raise error(part, "is a link or not a folder",
+                        hint="remove it; briefgen writes bundles only into real folders")
+
+
+def _bundle_zip(project: Project, audience: str, marking: str, name: str,
+                entries: list[dict], files: dict[str, bytes],
+                copy: tuple[int, int, str] | None) -> bytes:
+    """The zip: `files`, SHA256SUMS, manifest.json and README.txt under one folder `name`,
+    the same bytes for the same inputs."""
+    config = project.config
     sums = "".join(f"{hashlib.sha256(data).hexdigest()}  {file}\n"
                    for file, data in sorted(files.items()))
-    record = {
+    record: dict[str, object] = {
         "generator": f"briefgen {__version__}", "title": config.title,
         "edition": config.edition, "as_of": config.as_of.isoformat(), "audience": audience,
         "clearance": f"TLP:{project.audiences[audience].config.clearance}",
         "marking": f"TLP:{marking}",
         "files": [{"file": Path(e["file"]).name, "area": e["area"], "format": e["format"],
-                   "sha256": e["sha256"], "input_hash": e.get("input_hash", "")}
+                   "sha256": hashlib.sha256(files[Path(e["file"]).name]).hexdigest(),
+                   "input_hash": e.get("input_hash", "")}
                   for e in entries],
     }
+    if copy is not None:
+        record |= {"copy": copy[0], "copies": copy[1], "recipient": copy[2]}
     extra = {"SHA256SUMS": sums.encode(),
-             "manifest.json": (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode(),
-             "README.txt": _readme(project, audience, marking, sorted(files)).encode()}
-    data = _zip(name, {**files, **extra}, config.as_of)
-    path = out_dir / BUNDLES / f"{name}.zip"
-    atomic_write(path, data)
-    _remember(out_dir, path, data)
-    return path
+             "manifest.json": (json.dumps(record, indent=2, ensure_ascii=False)
+                               + "\n").encode(),
+             "README.txt": _readme(project, audience, marking, sorted(files), copy).encode()}
+    return _zip(name, {**files, **extra}, config.as_of)
 
 
 def _safe(text: str) -> str:
     return "".join(c if c.isalnum() or c in ".-_" else "-" for c in text)
 
 
-def _readme(project: Project, audience: str, marking: str, files: list[str]) -> str:
+def _readme(project: Project, audience: str, marking: str, files: list[str],
+            copy: tuple[int, int, str] | None = None) -> str:
     config = project.config
     listing = "\n".join(f"  {f}" for f in files)
+    numbered = (f"Numbered copy {copy[0]} of {copy[1]}, for {copy[2]} only: every PDF page "
+                "and each edition's title page says so.\n" if copy else "")
     return (f"{config.title}\n{config.issuer}, edition {config.edition}, information as of "
             f"{config.as_of.isoformat()}\nPrepared for: "
-            f"{project.audiences[audience].config.title}\n\n"
+            f"{project.audiences[audience].config.title}\n{numbered}\n"
             f"Handling\n  {TLP_RULES[marking]}\n  Every page and file carries its own marking; "
             "follow the strictest one.\n\n"
             f"Inside\n{listing}\n  SHA256SUMS     the SHA-256 of every file above\n"
@@ -156,5 +211,5 @@ def _remember(out_dir: Path, path: Path, data: bytes) -> None:
         known = json.loads(ledger.read_text("utf-8"))
     except (OSError, ValueError):
         known = {}
-    known[path.name] = hashlib.sha256(data).hexdigest()
+    known[path.relative_to(out_dir / BUNDLES).as_posix()] = hashlib.sha256(data).hexdigest()
     atomic_write(ledger, (json.dumps(known, indent=2, sort_keys=True) + "\n").encode())

@@ -34,8 +34,8 @@ def clean(out_dir: Path) -> tuple[list[str], list[str]]:
             removed.append(own.relative_to(out_dir).as_posix())
     kept = sorted(p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*")
                   if p.is_file() or p.is_symlink())
-    for folder in sorted((p for p in out_dir.glob("*") if p.is_dir() and not p.is_symlink()),
-                         reverse=True):
+    folders = [p for p in out_dir.rglob("*") if p.is_dir() and not p.is_symlink()]
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
         with contextlib.suppress(OSError):
             folder.rmdir()   # only if empty
     return removed, kept

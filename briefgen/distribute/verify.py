@@ -1,8 +1,9 @@
 """`briefgen verify`: check files against the hashes they were shipped with. A bundle zip
 against its SHA256SUMS (and its manifest.json agreeing), a folder holding SHA256SUMS (an
 unpacked bundle) likewise, an output folder against its manifest.json, one PDF against the
-manifest of the output folder it is in. One line per file; any mismatch, missing or extra
-file makes the result fail."""
+manifest of the output folder it is in, a folder of numbered copies against its
+register.csv and each copy against its own SHA256SUMS. One line per file; any mismatch,
+missing or extra file makes the result fail."""
 
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ def verify(path: Path) -> list[Line]:
                          "or a file inside one")
     if path.is_file() and zipfile.is_zipfile(path):
         return _zip(path)
+    if path.is_dir() and (path / "register.csv").is_file():
+        return _copies(path)
     if path.is_dir() and (path / "SHA256SUMS").is_file():
         return _folder(path)
     if path.is_dir() and (path / "manifest.json").is_file():
@@ -95,6 +98,25 @@ def _zip(path: Path) -> list[Line]:
         manifest = archive.read(prefix + "manifest.json") if "manifest.json" in names else None
         return _agrees(sums, manifest) + _check(
             sums, names, lambda n: archive.read(prefix + n))
+
+
+def _copies(path: Path) -> list[Line]:
+    """A folder of numbered copies: each copy against the register's hash, then each copy's
+    own files against its SHA256SUMS (named `COPY.zip:FILE`)."""
+    import csv
+
+    try:
+        rows = list(csv.DictReader((path / "register.csv").read_text("utf-8").splitlines()))
+        sums = {row["file"]: row["sha256"] for row in rows}
+    except (OSError, ValueError, KeyError) as exc:
+        raise error(path / "register.csv", f"not a register of copies ({exc})",
+                    hint="the register has the columns copy, recipient, file, sha256") from None
+    names = [p.name for p in path.iterdir()
+             if p.is_file() and not p.is_symlink() and p.name != "register.csv"]
+    lines = _check(sums, names, lambda n: (path / n).read_bytes())
+    for name in sorted(n for n in names if n in sums):
+        lines += [Line(line.status, f"{name}:{line.name}") for line in _zip(path / name)]
+    return lines
 
 
 def _folder(path: Path) -> list[Line]:
