@@ -126,3 +126,15 @@ def test_a_bad_recipients_file_gets_a_located_error_and_writes_nothing(
     assert proc.returncode != 0 and message.format(s=suffix) in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (root / "output" / "bundles").exists()
+
+
+def test_clean_removes_the_copies_and_their_register_and_keeps_a_stranger(copies, tmp_path):
+    import shutil
+    root = tmp_path / "p"
+    shutil.copytree(copies, root)
+    (root / FOLDER / "notes-of-mine.txt").write_text("mine")
+    assert run(root, "clean").returncode == 0
+    left = sorted(p.relative_to(root / "output").as_posix()
+                  for p in (root / "output").rglob("*"))
+    assert left == ["bundles", "bundles/restricted-1.0",
+                    "bundles/restricted-1.0/notes-of-mine.txt"]
