@@ -72,6 +72,14 @@ class LintConfig(Strict):
     ignore: list[str] = []
 
 
+class Signing(Strict):
+    """`signing:`: bundles sign their PDFs (pyHanko) with this key and certificate."""
+
+    pkcs12: str = Field(min_length=1)  # a .p12/.pfx file: relative to the project, or absolute
+    password_env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")  # holds its password
+    signer: str = ""  # the name in the signature's reason; default: the certificate's name
+
+
 class ProjectConfig(Strict):
     title: str = Field(min_length=1)
     subtitle: str = ""
@@ -88,6 +96,7 @@ class ProjectConfig(Strict):
     thresholds: Thresholds = Thresholds()
     lint: LintConfig = LintConfig()
     revisions: list[Revision] = []
+    signing: Signing | None = None
 
 
 

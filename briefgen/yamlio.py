@@ -268,6 +268,19 @@ def read_text(path: Path, display: str) -> str:
     The size is checked before reading and the read itself is bounded, so a 50 MB file costs
     one stat, not 50 MB of memory; a FIFO or device cannot make the build wait forever.
     """
+    data = read_bytes(path, display)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise error(display, f"not valid UTF-8 (byte 0x{data[exc.start]:02x})", line=line,
+                    hint="save the file as UTF-8") from None
+    return text.removeprefix("\ufeff").replace("\r\n", "\n")
+
+
+def read_bytes(path: Path, display: str) -> bytes:
+    """A plain file's bytes (no link, pipe, device or hard link; bounded size), as
+    `read_text` reads them."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
                      | getattr(os, "O_NOFOLLOW", 0))
@@ -297,13 +310,7 @@ def read_text(path: Path, display: str) -> str:
         os.close(fd)
     if len(data) > MAX_FILE_BYTES:  # it grew after the check
         raise _too_big(display, len(data))
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise error(display, f"not valid UTF-8 (byte 0x{data[exc.start]:02x})", line=line,
-                    hint="save the file as UTF-8") from None
-    return text.removeprefix("\ufeff").replace("\r\n", "\n")
+    return data
 
 
 def load_yaml(text: str, display: str, line_offset: int = 0, *,

@@ -35,6 +35,9 @@ def add(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> Non
                     "it: one line per file; exit 1 on any changed, missing or extra file. "
                     "Example: briefgen verify output/bundles/study-group-1.0.zip")
     v.add_argument("path", type=Path, metavar="PATH")
+    v.add_argument("--trust", type=Path, default=None, metavar="CERT",
+                   help="the certificate (PEM or DER) every signed PDF must be signed with; "
+                        "without it, the signer the bundle's manifest records")
     v.set_defaults(run=run_verify)
     c = sub.add_parser(
         "clean", parents=[common], help="remove the output briefgen made, and only that",
@@ -91,10 +94,17 @@ def run_bundle(args: argparse.Namespace) -> int:
 def run_verify(args: argparse.Namespace) -> int:
     from briefgen.distribute.verify import verify
 
-    lines = verify(args.path)
+    trusted = None
+    if args.trust is not None:
+        from briefgen.distribute.sign import read_certificate
+
+        trusted = read_certificate(args.trust)
+    lines = verify(args.path, trusted)
     for line in lines:
         if not (args.quiet and line.ok):
-            print(f"{line.status:<8} {line.name}", file=sys.stdout if line.ok else sys.stderr)
+            detail = f" ({line.detail})" if line.detail else ""
+            print(f"{line.status:<8} {line.name}{detail}",
+                  file=sys.stdout if line.ok else sys.stderr)
     bad = [line for line in lines if not line.ok]
     print(f"{len(lines) - len(bad)} ok, {len(bad)} failed", file=sys.stderr if bad else sys.stdout)
     return EXIT_PROBLEMS if bad or not lines else EXIT_OK

@@ -14,6 +14,7 @@ from briefgen import __version__, paths
 from briefgen.build.cache import read_manifest, sha256_of
 from briefgen.build.output import atomic_write
 from briefgen.distribute.copies import STAMPERS, Recipient, copy_line, recipient_slug
+from briefgen.distribute.sign import Signer, load_signer, sign_pdf
 from briefgen.errors import TLP_ORDER, BriefgenError, Diagnostic, Location, error
 from briefgen.model import Project
 
@@ -97,10 +98,20 @@ def bundle(project: Project, out_dir: Path, audience: str,
                     f"TLP:{marking} material, which goes to named recipients only",
                     hint="make numbered copies: briefgen bundle --audience " + audience
                          + " --recipients FILE (a YAML list or a CSV with a 'name' column)")
+    signer = load_signer(project)
     name = f"{audience}-{_safe(config.edition)}"
     files = {Path(e["file"]).name: (out_dir / e["file"]).read_bytes() for e in entries}
+    formats = {Path(e["file"]).name: e["format"] for e in entries}
+
+    def signed(stamped: dict[str, bytes]) -> dict[str, bytes]:
+        if signer is None:
+            return stamped
+        return {file: sign_pdf(data, signer, config.edition) if formats[file] == "pdf"
+                else data for file, data in stamped.items()}
+
     if not recipients:
-        data = _bundle_zip(project, audience, marking, name, entries, files, None)
+        data = _bundle_zip(project, audience, marking, name, entries, signed(files), None,
+                           signer)
         path = out_dir / BUNDLES / f"{name}.zip"
         _refuse_link(path.parent, out_dir)
         atomic_write(path, data)
@@ -108,7 +119,6 @@ def bundle(project: Project, out_dir: Path, audience: str,
         return path
     folder = out_dir / BUNDLES / name
     _refuse_link(folder, out_dir)
-    formats = {Path(e["file"]).name: e["format"] for e in entries}
     width = max(2, len(str(len(recipients))))
     register = io.StringIO()
     rows = csv.writer(register, lineterminator="\n")
@@ -118,8 +128,8 @@ def bundle(project: Project, out_dir: Path, audience: str,
         stamped = {file: STAMPERS[formats[file]](data, line) if formats[file] in STAMPERS
                    else data for file, data in files.items()}
         copy = f"{number:0{width}d}-{recipient_slug(recipient.name)}"
-        data = _bundle_zip(project, audience, marking, copy, entries, stamped,
-                           (number, len(recipients), recipient.name))
+        data = _bundle_zip(project, audience, marking, copy, entries, signed(stamped),
+                           (number, len(recipients), recipient.name), signer)
         path = folder / f"{copy}.zip"
         atomic_write(path, data)
         _remember(out_dir, path, data)
@@ -141,7 +151,7 @@ def _refuse_link(folder: Path, out_dir: Path) -> None:
 
 def _bundle_zip(project: Project, audience: str, marking: str, name: str,
                 entries: list[dict], files: dict[str, bytes],
-                copy: tuple[int, int, str] | None) -> bytes:
+                copy: tuple[int, int, str] | None, signer: Signer | None) -> bytes:
     """The zip: `files`, SHA256SUMS, manifest.json and README.txt under one folder `name`,
     the same bytes for the same inputs."""
     config = project.config
@@ -159,6 +169,9 @@ def _bundle_zip(project: Project, audience: str, marking: str, name: str,
     }
     if copy is not None:
         record |= {"copy": copy[0], "copies": copy[1], "recipient": copy[2]}
+    if signer is not None:
+        record["signer"] = {"name": signer.name,
+                            "certificate_sha256": signer.certificate_sha256}
     extra = {"SHA256SUMS": sums.encode(),
              "manifest.json": (json.dumps(record, indent=2, ensure_ascii=False)
                                + "\n").encode(),

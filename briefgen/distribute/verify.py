@@ -21,29 +21,31 @@ SHIPPED = ("SHA256SUMS", "manifest.json", "README.txt")
 
 @dataclass(frozen=True)
 class Line:
-    status: str     # ok | CHANGED | MISSING | EXTRA
+    status: str     # ok | CHANGED | MISSING | EXTRA | BADSIG | UNSIGNED
     name: str
+    detail: str = ""   # for a PDF with a signature: who signed it, or what is wrong
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
 
 
-def verify(path: Path) -> list[Line]:
+def verify(path: Path, trusted: bytes | None = None) -> list[Line]:
+    """`trusted`: the DER certificate every signed PDF must be signed with."""
     if not path.exists():
         raise error(path, "no such file or folder",
                     hint="give the path of a bundle zip, an unpacked bundle, an output folder "
                          "or a file inside one")
     if path.is_file() and zipfile.is_zipfile(path):
-        return _zip(path)
+        return _zip(path, trusted)
     if path.is_dir() and (path / "register.csv").is_file():
-        return _copies(path)
+        return _copies(path, trusted)
     if path.is_dir() and (path / "SHA256SUMS").is_file():
-        return _folder(path)
+        return _folder(path, trusted)
     if path.is_dir() and (path / "manifest.json").is_file():
-        return _output(path, None)
+        return _output(path, None, trusted)
     if path.is_file() and (path.parent.parent / "manifest.json").is_file():
-        return _output(path.parent.parent, path)
+        return _output(path.parent.parent, path, trusted)
     raise error(path, "nothing to verify here",
                 hint="give a bundle zip, an unpacked bundle (with SHA256SUMS), an output "
                      "folder (with manifest.json) or a file inside one")
@@ -73,6 +75,31 @@ def _check(sums: dict[str, str], names: list[str],
     return lines
 
 
+def _signed(lines: list[Line], manifest: bytes | None, read: Callable[[str], bytes],
+            trusted: bytes | None) -> list[Line]:
+    """Each PDF that matched its hash, checked for its signature: against the signer the
+    manifest records (and the trusted certificate, if one was given). A PDF without one
+    where the manifest says the bundle was signed fails."""
+    from briefgen.distribute.sign import check_signatures
+
+    try:
+        signer = json.loads(manifest or b"{}").get("signer") or {}
+        expected = signer.get("certificate_sha256") if isinstance(signer, dict) else None
+    except (ValueError, AttributeError):
+        expected = None
+    checked = []
+    for line in lines:
+        result = (check_signatures(read(line.name), expected, trusted)
+                  if line.ok and line.name.endswith(".pdf") else None)
+        if result is not None:
+            checked.append(Line("ok" if result.ok else "BADSIG", line.name, result.detail))
+        elif line.ok and line.name.endswith(".pdf") and (expected or trusted):
+            checked.append(Line("UNSIGNED", line.name, "the bundle says its PDFs are signed"))
+        else:
+            checked.append(line)
+    return checked
+
+
 def _agrees(sums: dict[str, str], manifest: bytes | None) -> list[Line]:
     """The bundle's manifest.json must list the same files with the same hashes."""
     if manifest is None:
@@ -84,7 +111,7 @@ def _agrees(sums: dict[str, str], manifest: bytes | None) -> list[Line]:
     return [] if listed == sums else [Line("CHANGED", "manifest.json")]
 
 
-def _zip(path: Path) -> list[Line]:
+def _zip(path: Path, trusted: bytes | None) -> list[Line]:
     with zipfile.ZipFile(path) as archive:
         members = [m for m in archive.namelist() if not m.endswith("/")]
         folders = {m.partition("/")[0] for m in members}
@@ -96,11 +123,12 @@ def _zip(path: Path) -> list[Line]:
         sums = _sums(archive.read(prefix + "SHA256SUMS").decode("utf-8", "replace"),
                      f"{path}:SHA256SUMS")
         manifest = archive.read(prefix + "manifest.json") if "manifest.json" in names else None
-        return _agrees(sums, manifest) + _check(
-            sums, names, lambda n: archive.read(prefix + n))
+        return _agrees(sums, manifest) + _signed(_check(
+            sums, names, lambda n: archive.read(prefix + n)), manifest,
+            lambda n: archive.read(prefix + n), trusted)
 
 
-def _copies(path: Path) -> list[Line]:
+def _copies(path: Path, trusted: bytes | None) -> list[Line]:
     """A folder of numbered copies: each copy against the register's hash, then each copy's
     own files against its SHA256SUMS (named `COPY.zip:FILE`)."""
     import csv
@@ -115,19 +143,22 @@ def _copies(path: Path) -> list[Line]:
              if p.is_file() and not p.is_symlink() and p.name != "register.csv"]
     lines = _check(sums, names, lambda n: (path / n).read_bytes())
     for name in sorted(n for n in names if n in sums):
-        lines += [Line(line.status, f"{name}:{line.name}") for line in _zip(path / name)]
+        lines += [Line(line.status, f"{name}:{line.name}", line.detail)
+                  for line in _zip(path / name, trusted)]
     return lines
 
 
-def _folder(path: Path) -> list[Line]:
+def _folder(path: Path, trusted: bytes | None) -> list[Line]:
     sums = _sums((path / "SHA256SUMS").read_text("utf-8"), str(path / "SHA256SUMS"))
     names = [p.name for p in path.iterdir() if p.is_file() and not p.is_symlink()]
     manifest = (path / "manifest.json").read_bytes() if (path / "manifest.json").is_file() \
         else None
-    return _agrees(sums, manifest) + _check(sums, names, lambda n: (path / n).read_bytes())
+    return _agrees(sums, manifest) + _signed(
+        _check(sums, names, lambda n: (path / n).read_bytes()), manifest,
+        lambda n: (path / n).read_bytes(), trusted)
 
 
-def _output(out_dir: Path, only: Path | None) -> list[Line]:
+def _output(out_dir: Path, only: Path | None, trusted: bytes | None) -> list[Line]:
     from briefgen.build.cache import read_manifest
 
     manifest = read_manifest(out_dir)
@@ -141,4 +172,5 @@ def _output(out_dir: Path, only: Path | None) -> list[Line]:
     else:
         names = [p.relative_to(out_dir).as_posix() for p in out_dir.glob("*/*")
                  if p.is_file() and not p.name.startswith(".") and p.parent.name != "bundles"]
-    return _check(sums, names, lambda n: (out_dir / n).read_bytes())
+    return _signed(_check(sums, names, lambda n: (out_dir / n).read_bytes()), None,
+                   lambda n: (out_dir / n).read_bytes(), trusted)
