@@ -17,7 +17,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
 from pydantic import BaseModel
 
-from briefgen import __version__, markup, paths
+from briefgen import __version__, markup, paths, qr
 from briefgen.chart import claims_chart
 from briefgen.claims import (
     CREDIBILITY_WORDS,
@@ -287,6 +287,8 @@ def _context(pack: Pack) -> tuple[jinja2.Environment, dict[str, object]]:
     source_summary = renderer.markdown(pack.area.meta.source_summary, pack.area.display)
     config = pack.project.config
     sections = set(pack.audience.config.sections)
+    online = pack.audience.config.online_url
+    online_address = qr.address(online, pack.area.slug) if online else ""
     return env, dict(
         pack=pack, project=config, area=pack.area.meta, area_slug=pack.area.slug,
         audience=pack.audience.config, audience_name=pack.audience.name,
@@ -298,6 +300,7 @@ def _context(pack: Pack) -> tuple[jinja2.Environment, dict[str, object]]:
         if pack.audience.config.chart else "", tlp=pack.tlp, tlp_colour=TLP_COLOURS[pack.tlp],
         reliability_words=RELIABILITY_WORDS, credibility_words=CREDIBILITY_WORDS,
         likelihood_scale=LIKELIHOOD_SCALE, version=__version__,
+        online_address=online_address, qr=qr.qr_svg(online_address) if online else "",
         inline=lambda text: Markup(markup.render(
             text, claim=renderer.claim_marker, cite=renderer.citation, link=renderer.link,
             image=lambda _src: None)),

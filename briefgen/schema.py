@@ -123,6 +123,20 @@ class AudienceConfig(Strict):
     pdf_variant: Literal["pdf/a-2b", "pdf/a-3b", "pdf/a-3u", "pdf/a-3a", "pdf/ua-1",
                          "pdf/ua-2"] | None = None
     pdf_tags: bool = False
+    # Where this audience's packs are published; `{area}` stands for the area's name. The
+    # cover then carries a QR code of the pack's address (and the address in print).
+    online_url: str | None = Field(None, pattern=r"^https?://[^\s<>\"]+$")
+
+    @field_validator("online_url")
+    @classmethod
+    def _one_placeholder(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                value.format(area="area")
+            except (KeyError, IndexError, ValueError):
+                raise ValueError("the only placeholder an online_url may hold is {area}, "
+                                 "e.g. https://example.org/briefing/{area}.html") from None
+        return value
 
 
 class Name(Strict):
