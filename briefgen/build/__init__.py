@@ -64,6 +64,9 @@ class BuildOptions:
     # The project's fingerprint taken before it was loaded (briefgen.fingerprint): recorded
     # with a build that succeeded, it lets the next no-op build skip loading the project.
     fingerprint: str | None = None
+    # (K, N): build only the K-th of N deterministic shares of the packs (a CI matrix); the
+    # audience indexes are left to `bundle`, which puts the shards back together.
+    shard: tuple[int, int] | None = None
 
 
 def build(project: Project, out_dir: Path, options: BuildOptions = BuildOptions(),
@@ -113,11 +116,11 @@ def build(project: Project, out_dir: Path, options: BuildOptions = BuildOptions(
             sorted(pending, key=_estimated_work, reverse=True), lambda _, result: report(result))
     gone = _remove_gone(project, out_dir, manifest)
     entries = manifest_entries(manifest, results, gone)
-    for name in audiences:
+    for name in audiences if options.shard is None else ():
         entries.update(write_index(project, out_dir, name, entries))
     results += prove_output(out_dir, audiences, results, entries)
     try:
-        write_manifest(out_dir, entries)
+        write_manifest(out_dir, entries, options.shard)
         write_state(out_dir, _last_build(project, options, areas, audiences, out_dir, results))
     except OSError as exc:
         raise error(f"{shown}/{MANIFEST}", f"cannot write the manifest: {exc.strerror or exc}",
@@ -235,7 +238,8 @@ def _last_build(project: Project, options: BuildOptions, areas: list[str],
                 audiences: list[str], out_dir: Path, results: list[PackResult]) -> dict | None:
     """What the next no-op build checks instead of loading the project, if this build was
     complete (see briefgen.fingerprint); None drops any earlier record."""
-    if options.fingerprint is None or any(r.status is PackStatus.FAILED for r in results):
+    if (options.fingerprint is None or options.shard is not None
+            or any(r.status is PackStatus.FAILED for r in results)):
         return None
     from dataclasses import asdict
 
@@ -284,6 +288,21 @@ def _selection(project: Project, options: BuildOptions) -> tuple[list[str], list
     return areas, audiences
 
 
+def shard_of(project: Project, options: BuildOptions) -> set[tuple[str, str]] | None:
+    """The (audience, area) packs of shard K of N, or None when the build is not sharded.
+
+    Every pack of the whole project (each audience's book too, if books are built), in
+    sorted order, dealt round-robin: the same shares on every machine, whatever else is
+    selected, each at most one pack larger than another."""
+    if options.shard is None:
+        return None
+    number, count = options.shard
+    books = [BOOK] if options.book or project.config.book else []
+    packs = sorted((audience, area) for audience in project.audiences
+                   for area in [*(a.slug for a in project.areas), *books])
+    return {pack for index, pack in enumerate(packs) if index % count == number - 1}
+
+
 def editions(project: Project, audience: Audience, options: BuildOptions) -> tuple[str, ...]:
     """The formats to build for `audience`: --to, else the audience's, else the project's."""
     return tuple(dict.fromkeys(options.formats or audience.config.formats
@@ -296,11 +315,14 @@ def _plan(project: Project, out_dir: Path, areas: list[str], audiences: list[str
     """The packs to render; withheld, refused and unchanged packs are reported at once."""
     area_map = {a.slug: a for a in project.areas}
     pending: list[Job] = []
+    mine = shard_of(project, options)
     for audience_name in audiences:
         audience = project.audiences[audience_name]
         formats = editions(project, audience, options)
         refused = audience_file_problems(project.root, audience.directory)
         for slug in areas:
+            if mine is not None and (audience_name, slug) not in mine:
+                continue
             area = area_map[slug]
             output = out_dir / audience_name / f"{slug}.{formats[0]}"
             result = PackResult(slug, audience_name, PackStatus.FAILED, str(output))
@@ -336,7 +358,8 @@ def _plan(project: Project, out_dir: Path, areas: list[str], audiences: list[str
             pending.append(Job(slug, audience_name, output, digest, confined(pack),
                                stylesheets_for(audience), cfg.pdf_variant, cfg.pdf_tags,
                                pack.withheld, visible, formats))
-        if options.book or project.config.book:
+        if (options.book or project.config.book) and (
+                mine is None or (audience_name, BOOK) in mine):
             pending += _plan_book(project, out_dir, audience, formats, refused, options,
                                   manifest, report)
     return pending

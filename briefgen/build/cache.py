@@ -124,11 +124,14 @@ def manifest_entries(previous: dict[str, dict], results: list[PackResult],
     return entries
 
 
-def write_manifest(out_dir: Path, entries: dict[str, dict]) -> None:
+def write_manifest(out_dir: Path, entries: dict[str, dict],
+                   shard: tuple[int, int] | None = None) -> None:
     """The manifest names what briefgen wrote and nothing it read: no message, no title, no
-    name of anything withheld (it travels with the packs)."""
-    data = {"generator": f"briefgen {__version__}",
-            "packs": [entries[k] for k in sorted(entries)]}
+    name of anything withheld (it travels with the packs). A shard's says which it is."""
+    data: dict[str, object] = {"generator": f"briefgen {__version__}"}
+    if shard is not None:
+        data["shard"] = f"{shard[0]}/{shard[1]}"
+    data["packs"] = [entries[k] for k in sorted(entries)]
     atomic_write(out_dir / MANIFEST, (json.dumps(data, indent=2) + "\n").encode())
 
 

@@ -42,8 +42,24 @@ def add(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> Non
     b.add_argument("--to", action="append", metavar="FORMATS", type=_formats,
                    help="the editions to build: pdf, html, epub, as a comma list or repeated "
                         "(default: `formats:` of each audience, else of briefgen.yaml, else pdf)")
+    b.add_argument("--shard", type=_shard, default=None, metavar="K/N",
+                   help="build only the K-th of N deterministic shares of the packs, e.g. "
+                        "one job of a CI matrix; put the shards together with "
+                        "briefgen bundle --from DIR --from DIR ...")
     messages_option(b)
     b.set_defaults(run=run)
+
+
+def _shard(value: str) -> tuple[int, int]:
+    number, _, count = value.partition("/")
+    try:
+        k, n = int(number), int(count)
+    except ValueError:
+        k = n = 0
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError(f"not a shard: {value!r} (K/N with 1 <= K <= N, "
+                                         "e.g. 2/3)")
+    return k, n
 
 
 def _formats(value: str) -> list[str]:
@@ -71,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         return usage("--timeout must be a finite number of seconds (0: no limit)")
     fingerprint = _fingerprint(root, args)  # before loading: what this build reads
     if (not args.force and not args.book and args.message_clearance == "CLEAR"
-            and _unchanged(args, root)):
+            and args.shard is None and _unchanged(args, root)):
         return EXIT_OK
     from briefgen.loading import load_project
 
@@ -134,12 +150,18 @@ def build_project(args: argparse.Namespace, project: Project, fingerprint: str |
     out = output_folder(project.root, args.out)
     areas = args.area or [a.slug for a in project.areas]
     audiences = args.audience or sorted(project.audiences)
-    with BuildReporter(len(areas) * len(audiences), quiet=args.quiet,
+    total = len(areas) * len(audiences)
+    if args.shard is not None:
+        from briefgen.build import shard_of
+
+        share = shard_of(project, BuildOptions(shard=args.shard, book=args.book)) or set()
+        total = sum(area in areas and audience in audiences for audience, area in share)
+    with BuildReporter(total, quiet=args.quiet,
                        verbose=args.verbose, clearance=args.message_clearance) as reporter:
         results = build(project, out, BuildOptions(
             areas=args.area or (), audiences=args.audience or (), force=args.force,
             jobs=args.jobs, timeout=timeout, fingerprint=fingerprint,
-            formats=chosen_formats(args), book=args.book),
+            formats=chosen_formats(args), book=args.book, shard=args.shard),
             on_result=reporter.result)
     failed = [r for r in results if r.status == "failed"]
     if not args.quiet or failed:

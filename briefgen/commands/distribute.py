@@ -28,6 +28,9 @@ def add(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> Non
                    help="numbered copies, one zip per recipient, and register.csv beside "
                         "them (a YAML list of names or a CSV with a 'name' column); "
                         "required from TLP:AMBER up")
+    b.add_argument("--from", dest="shards", action="append", type=Path, default=None,
+                   metavar="DIR", help="take the packs from the output folders of a sharded "
+                   "build (briefgen build --shard K/N --out DIR), one --from per shard")
     b.set_defaults(run=run_bundle)
     v = sub.add_parser(
         "verify", parents=[common], help="check files against the hashes they shipped with",
@@ -66,6 +69,11 @@ def run_bundle(args: argparse.Namespace) -> int:
         raise error("styles/", f"no audience '{args.audience}'",
                     hint=f"audiences: {', '.join(sorted(project.audiences))}")
     out = output_folder(project.root, args.out)
+    if args.shards and args.build:
+        from briefgen.commands.common import usage
+
+        return usage("--build and --from do not go together: build each shard, then bundle "
+                     "them with --from")
     if args.build:
         from briefgen.book import BOOK
         from briefgen.build import BuildOptions, build, editions
@@ -84,7 +92,8 @@ def run_bundle(args: argparse.Namespace) -> int:
             for r in failed:
                 print(f"  failed: {r.audience}/{r.area}: {r.message}", file=sys.stderr)
             return EXIT_PROBLEMS
-    path = bundle(project, out, args.audience, recipients)
+    path = bundle(project, out, args.audience, recipients,
+                  [s.absolute() for s in args.shards or ()])
     if not args.quiet:
         print(f"{len(recipients)} numbered copies -> {path}/" if recipients
               else f"bundled -> {path}")

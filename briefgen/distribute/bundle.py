@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from briefgen import __version__, paths
@@ -16,6 +17,7 @@ from briefgen.build.output import atomic_write
 from briefgen.distribute.copies import STAMPERS, Recipient, copy_line, recipient_slug
 from briefgen.distribute.sign import Signer, load_signer, sign_pdf
 from briefgen.errors import TLP_ORDER, BriefgenError, Diagnostic, Location, error
+from briefgen.fingerprint import MANIFEST
 from briefgen.model import Project
 
 BUNDLES = "bundles"
@@ -35,29 +37,84 @@ TLP_RULES = {
 }
 
 
-def audience_files(project: Project, out_dir: Path, audience: str) -> list[dict]:
-    """The files the manifest lists for `audience`, each checked to be current: built from
-    the sources as they are now, and unchanged since. Anything else is an error that says
-    to build first."""
+def _merged(project: Project, folders: list[Path], audience: str,
+            problems: list[Diagnostic]) -> list[dict]:
+    """The audience's entries of several shards' manifests, each with the folder that holds
+    its file (`_folder`). Shards must be of one split (the same N, each K once), and a file
+    two shards both hold must be the same file built from the same inputs."""
+    splits = {}
+    for folder in folders:
+        try:
+            splits[folder] = json.loads((folder / MANIFEST).read_text("utf-8")).get("shard")
+        except (OSError, ValueError, AttributeError):
+            raise error(folder, "not an output folder: it has no readable manifest.json",
+                        hint="give the folders that briefgen build --shard K/N wrote") from None
+    counts = {str(s).partition("/")[2] for s in splits.values()}
+    numbers = [str(s).partition("/")[0] for s in splits.values()]
+    if None in splits.values() or len(counts) != 1 or len(set(numbers)) != len(numbers):
+        listing = ", ".join(f"{paths.shown(f, project.root)} ({s or 'not a shard'})"
+                            for f, s in splits.items())
+        raise error(folders[0], f"these folders are not the shards of one build: {listing}",
+                    hint="give every folder of one briefgen build --shard K/N split (the same "
+                         "N, each K once)")
+    count = int(counts.pop())
+    if missing := sorted(set(range(1, count + 1)) - {int(n) for n in numbers}):
+        raise error(folders[0], "shard " + ", ".join(f"{k}/{count}" for k in missing)
+                    + " is missing", hint="give the folder of every shard with --from; a "
+                    "bundle is made only from the whole build")
+    merged: dict[str, dict] = {}
+    for folder in folders:
+        for file, entry in read_manifest(folder).items():
+            if entry.get("audience") != audience or entry.get("area") == "":
+                continue   # a shard has no index: the bundle makes it from the merged list
+            other = merged.get(file)
+            if other is None:
+                merged[file] = {**entry, "_folder": folder}
+            elif (other["sha256"], other.get("input_hash")) != (entry["sha256"],
+                                                               entry.get("input_hash")):
+                problems.append(Diagnostic(
+                    Location(f"{paths.shown(folder, project.root)}/{file}"),
+                    "built from different inputs than the same file in "
+                    f"{paths.shown(other['_folder'], project.root)}",
+                    "build every shard from the same commit of the sources",
+                    handling="CLEAR"))
+    return list(merged.values())
+
+
+def audience_files(project: Project, out_dir: Path, audience: str,
+                   shards: Sequence[Path] = ()) -> list[dict]:
+    """The files the manifest lists for `audience` (or the manifests of `shards`, merged),
+    each checked to be current: built from the sources as they are now, and unchanged
+    since. Anything else is an error that says to build first. Each entry carries the
+    folder that holds its file (`_folder`) or, for an index made here, its bytes
+    (`_data`)."""
     from briefgen.book import BOOK
     from briefgen.build import book_input_hash
     from briefgen.build.cache import input_hash
     from briefgen.pack import assemble
 
-    manifest = read_manifest(out_dir)
-    entries = sorted((e for e in manifest.values() if e.get("audience") == audience),
-                     key=lambda e: e["file"])
-    shown = paths.shown(out_dir, project.root)
     problems: list[Diagnostic] = []
-    hint = ("build first (briefgen build --audience NAME), or pass --build; a bundle is made "
-            "only from output that matches the sources")
+    if shards:
+        entries = sorted(_merged(project, list(shards), audience, problems),
+                         key=lambda e: e["file"])
+        shown = "shards"
+        hint = ("build every shard of the split from these sources (briefgen build --shard "
+                "K/N --out DIR) and give each folder with --from")
+    else:
+        entries = sorted(({**e, "_folder": out_dir} for e in read_manifest(out_dir).values()
+                          if e.get("audience") == audience), key=lambda e: e["file"])
+        shown = paths.shown(out_dir, project.root)
+        hint = ("build first (briefgen build --audience NAME), or pass --build; a bundle is "
+                "made only from output that matches the sources")
     aud = project.audiences[audience]
     areas = {a.slug: a for a in project.areas}
     for area in project.areas:
         if assemble(project, area, aud) is not None and not any(
                 e["area"] == area.slug for e in entries):
-            problems.append(Diagnostic(Location(f"{shown}/{audience}/{area.slug}.*"),
-                                       "this pack has not been built", hint, handling="CLEAR"))
+            problems.append(Diagnostic(
+                Location(f"{shown}/{audience}/{area.slug}.*"),
+                "this pack is in none of the shards given" if shards
+                else "this pack has not been built", hint, handling="CLEAR"))
     current: dict[str, str | None] = {}
     for entry in entries:
         area = entry["area"]
@@ -66,15 +123,15 @@ def audience_files(project: Project, out_dir: Path, audience: str) -> list[dict]
         if area not in current:
             current[area] = (book_input_hash(project, aud) if area == BOOK else
                              input_hash(project, areas[area], aud) if area in areas else None)
-        where = Location(f"{shown}/{entry['file']}")
+        where = Location(f"{paths.shown(entry['_folder'], project.root)}/{entry['file']}")
         if current[area] is None:
             problems.append(Diagnostic(where, "the area of this file no longer exists or is "
                                        "withheld from this audience", hint, handling="CLEAR"))
         elif entry.get("input_hash") != current[area]:
             problems.append(Diagnostic(where, "built from older sources", hint,
                                        handling="CLEAR"))
-        elif ((out_dir / entry["file"]).is_symlink()
-              or sha256_of(out_dir / entry["file"]) != entry["sha256"]):
+        elif ((entry["_folder"] / entry["file"]).is_symlink()
+              or sha256_of(entry["_folder"] / entry["file"]) != entry["sha256"]):
             problems.append(Diagnostic(where, "changed since the build wrote it", hint,
                                        handling="CLEAR"))
     if problems:
@@ -82,15 +139,26 @@ def audience_files(project: Project, out_dir: Path, audience: str) -> list[dict]
     if not entries:
         raise error(f"{shown}/{audience}/", f"nothing was built for audience '{audience}'",
                     hint="build first: briefgen build --audience " + audience)
+    if shards:   # the audience's index, as one full build would have written it
+        from briefgen.formats import FORMATS
+        from briefgen.formats.index import index_page
+
+        files = {e["file"]: e for e in entries if e.get("format") in FORMATS}
+        data = index_page(project, audience, files)
+        entries.append({"audience": audience, "area": "", "format": "index",
+                        "file": f"{audience}/index.html", "input_hash": "",
+                        "sha256": hashlib.sha256(data).hexdigest(), "_data": data})
+        entries.sort(key=lambda e: e["file"])
     return entries
 
 
 def bundle(project: Project, out_dir: Path, audience: str,
-           recipients: list[Recipient] | None = None) -> Path:
+           recipients: list[Recipient] | None = None, shards: Sequence[Path] = ()) -> Path:
     """Write `bundles/<audience>-<edition>.zip` and return its path; with `recipients`,
     write one numbered copy per recipient into `bundles/<audience>-<edition>/` with
-    `register.csv` beside them, and return that folder."""
-    entries = audience_files(project, out_dir, audience)
+    `register.csv` beside them, and return that folder. With `shards`, the packs come from
+    those folders (the outputs of `build --shard K/N`), put back together."""
+    entries = audience_files(project, out_dir, audience, shards)
     config = project.config
     marking = max((e.get("tlp") or "CLEAR" for e in entries), key=TLP_ORDER.__getitem__)
     if not recipients and TLP_ORDER[marking] >= TLP_ORDER[NEEDS_RECIPIENTS]:
@@ -100,7 +168,8 @@ def bundle(project: Project, out_dir: Path, audience: str,
                          + " --recipients FILE (a YAML list or a CSV with a 'name' column)")
     signer = load_signer(project)
     name = f"{audience}-{_safe(config.edition)}"
-    files = {Path(e["file"]).name: (out_dir / e["file"]).read_bytes() for e in entries}
+    files = {Path(e["file"]).name: e["_data"] if "_data" in e
+             else (e["_folder"] / e["file"]).read_bytes() for e in entries}
     formats = {Path(e["file"]).name: e["format"] for e in entries}
 
     def signed(stamped: dict[str, bytes]) -> dict[str, bytes]:
