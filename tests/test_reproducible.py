@@ -175,3 +175,40 @@ def test_the_pdfs_are_those_built_before_the_restructure(outputs):
     built = {name: hashlib.sha256(data).hexdigest()
              for name, data in pdf_bytes(outputs["first"]).items()}
     assert built == recorded["pdfs"]
+
+
+def test_each_stream_is_compressed_once_and_the_pdf_is_the_same(tmp_path, monkeypatch):
+    """pydyf reads every stream's bytes twice when it computes /ID; briefgen's finisher
+    (pdf.compress_once) keeps the first: counted here, and the bytes compared with a build
+    without it."""
+    import pydyf
+
+    from briefgen import pdf as pdf_module
+
+    project = load_project(FIXTURE)
+    options = BuildOptions(force=True, in_process=True, areas=["alpha"],
+                           audiences=["study-group"])
+    made: dict[tuple[int, str], int] = {}
+    plain = pydyf.Stream.data.fget
+
+    def counted(self):
+        key = (id(self), str(self.extra.get("Type", "")))
+        made[key] = made.get(key, 0) + 1
+        return plain(self)
+
+    monkeypatch.setattr(pydyf.Stream, "data", property(counted))
+    pdf_module._frozen.cache_clear()
+    try:
+        build_module.build(project, tmp_path / "once", options)
+        # Every stream once, but the object stream pydyf makes while it writes (after the
+        # finisher), which it reads twice.
+        twice = [kind for (_, kind), n in made.items() if n > 1]
+        assert len(made) > 10 and twice == ["/ObjStm"], twice
+        monkeypatch.setattr(pdf_module, "compress_once", lambda _document, _pdf: None)
+        made.clear()
+        build_module.build(project, tmp_path / "twice", options)
+        assert sum(n == 2 for n in made.values()) > 10   # the control: pydyf's two passes
+    finally:
+        pdf_module._frozen.cache_clear()
+    assert (tmp_path / "once" / "study-group" / "alpha.pdf").read_bytes() == (
+        tmp_path / "twice" / "study-group" / "alpha.pdf").read_bytes()
