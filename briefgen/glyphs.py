@@ -8,13 +8,17 @@ machines either way. A briefing on China will quote Chinese names, so `missing-g
 which text holds such characters, where, and what to do.
 
 A character counts as covered when every bundled font has it (a text may be set in any of
-them) or when a font file in an audience folder has it (an audience that adds a font for a
-script with `@font-face`). The font tables are read with fontTools, which WeasyPrint itself
-uses to subset fonts.
+them), when both Noto CJK SC fonts have it and are installed (base.css names them after
+briefgen's own in every font list: Debian's `fonts-noto-cjk`, which scripts/setup.sh
+installs, covers Chinese, Japanese and Korean), or when a font file in an audience folder has
+it (an audience that adds a font for a script with `@font-face`). The font tables are read
+with fontTools, which WeasyPrint itself uses to subset fonts.
 """
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import unicodedata
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
@@ -32,14 +36,43 @@ FONT_TYPES = {".ttf", ".otf", ".woff", ".woff2"}
 SHOWN = 8  # distinct characters named in one warning
 
 
-def _cmap(font: Path) -> set[int]:
+# The system fonts base.css names after briefgen's own (serif and sans), by fontconfig family.
+NAMED_SYSTEM_FAMILIES = ("Noto Serif CJK SC", "Noto Sans CJK SC")
+
+
+def _cmap(font: Path, index: int = 0) -> set[int]:
     from fontTools.ttLib import TTFont, TTLibError  # type: ignore[import-untyped]
 
     try:
-        return set(TTFont(font, lazy=True).getBestCmap() or {})
+        return set(TTFont(font, lazy=True, fontNumber=index).getBestCmap() or {})
     except (TTLibError, OSError, ImportError, AssertionError):
         # A font fontTools cannot read (or WOFF2 without brotli): it covers nothing here.
         return set()
+
+
+@lru_cache(maxsize=1)
+def named_system_fonts() -> tuple[tuple[Path, int], ...]:
+    """(file, index in its collection) of the regular face of each family in
+    NAMED_SYSTEM_FAMILIES that fontconfig knows; empty when any is missing (a text may be set
+    in either, so both must be there to count)."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return ()
+    found: list[tuple[Path, int]] = []
+    for family in NAMED_SYSTEM_FAMILIES:
+        try:
+            out = subprocess.run([fc_list, "--format", "%{file}|%{index}|%{style}\n",
+                                  f":family={family}"], capture_output=True, text=True,
+                                 timeout=20, check=False).stdout
+        except (OSError, subprocess.SubprocessError):
+            return ()
+        faces = [line.split("|") for line in out.splitlines() if line.count("|") == 2]
+        regular = [f for f in faces if "Regular" in f[2]] or faces
+        if not regular:
+            return ()
+        file, index, _ = sorted(regular)[0]
+        found.append((Path(file), int(index) if index.isdigit() else 0))
+    return tuple(found)
 
 
 @lru_cache(maxsize=8)
@@ -48,6 +81,9 @@ def coverage(extra_fonts: tuple[tuple[Path, int, int], ...] = ()) -> frozenset[i
     time, size: an edited font is read again) has."""
     bundled = [_cmap(p) for p in sorted(paths.FONTS.iterdir()) if p.suffix.lower() in FONT_TYPES]
     covered = set.intersection(*bundled) if bundled else set()
+    named = [_cmap(path, index) for path, index in named_system_fonts()]
+    if named:
+        covered |= set.intersection(*named)
     for font, _, _ in extra_fonts:
         covered |= _cmap(font)
     return frozenset(covered)
@@ -97,9 +133,11 @@ def lint_glyphs(project: Project, sink: Collector) -> None:
         sink.add(file, f"no bundled font has {what}: it prints only where the machine building "
                  "the PDF has a font for it, and the PDF then differs from machine to machine",
                  line=line, column=column, severity="warning",
-                 hint="add a font that covers it to the audience (a font file in its folder "
-                 "and an @font-face rule in its style.css), or write it another way (such as "
-                 "pinyin)", code="missing-glyph", handling=handling)
+                 hint="for Chinese, Japanese or Korean install Noto CJK (Debian: apt-get "
+                 "install fonts-noto-cjk, as scripts/setup.sh does); otherwise add a font that "
+                 "covers it to the audience (a font file in its folder and an @font-face rule "
+                 "in its style.css), or write it another way", code="missing-glyph",
+                 handling=handling)
 
     def fields(file: str, line: int | None, value: object, handling: str = PUBLIC) -> None:
         report(file, line, None, (c for text in _strings(value)
@@ -118,7 +156,8 @@ def lint_glyphs(project: Project, sink: Collector) -> None:
     fields(CONFIG_FILE, None, project.config.model_dump(mode="json", exclude={"keywords"}),
            project.config.handling)
     for ref_id, ref in project.references.items():
-        printed = [*(a.display() for a in ref.author or ()), ref.title, ref.container_title,
+        printed = [*(a.display() for a in ref.author or ()), ref.title, ref.original_title,
+                   ref.container_title,
                    ref.publisher, ref.publisher_place, ref.number, ref.URL, ref.DOI,
                    *(str(v) for v in (ref.volume, ref.issue, ref.page) if v),
                    ref.custom.descriptor, ref.custom.copy_of]
