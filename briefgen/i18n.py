@@ -170,6 +170,9 @@ def babel_locale(tag: str, catalog: str) -> object:
     when Babel has no data for the tag."""
     from babel import Locale, UnknownLocaleError
 
+    if tag.lower() == "en":
+        # briefgen's English is British ("organisation", "24 November 2026"); en-US is American.
+        tag = "en-GB"
     for candidate in (tag, catalog):
         try:
             return Locale.parse(candidate, sep="-")
