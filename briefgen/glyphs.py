@@ -20,7 +20,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -81,12 +81,28 @@ def coverage(extra_fonts: tuple[tuple[Path, int, int], ...] = ()) -> frozenset[i
     time, size: an edited font is read again) has."""
     bundled = [_cmap(p) for p in sorted(paths.FONTS.iterdir()) if p.suffix.lower() in FONT_TYPES]
     covered = set.intersection(*bundled) if bundled else set()
-    named = [_cmap(path, index) for path, index in named_system_fonts()]
-    if named:
-        covered |= set.intersection(*named)
     for font, _, _ in extra_fonts:
         covered |= _cmap(font)
     return frozenset(covered)
+
+
+@lru_cache(maxsize=1)
+def system_coverage() -> frozenset[int]:
+    """Code points both named system fonts (Noto CJK SC serif and sans) have; read only when a
+    text holds a character the bundled and audience fonts lack (the tables are large)."""
+    named = [_cmap(path, index) for path, index in named_system_fonts()]
+    return frozenset(set.intersection(*named)) if named else frozenset()
+
+
+class Covered:
+    """What some font briefgen sets text in can draw: the bundled and audience fonts, then
+    (looked up only when needed) the named system fonts."""
+
+    def __init__(self, base: frozenset[int]) -> None:
+        self.base = base
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.base or code in system_coverage()
 
 
 def audience_fonts(project: Project) -> tuple[tuple[Path, int, int], ...]:
@@ -98,7 +114,7 @@ def audience_fonts(project: Project) -> tuple[tuple[Path, int, int], ...]:
                  for path in sorted(found))
 
 
-def uncovered(text: str, covered: frozenset[int]) -> Iterator[tuple[int, str]]:
+def uncovered(text: str, covered: Container[int]) -> Iterator[tuple[int, str]]:
     """(offset, character) of each visible character of `text` that `covered` lacks."""
     for offset, char in enumerate(text):
         if ord(char) < 0x80 or ord(char) in covered or char.isspace():
@@ -120,7 +136,7 @@ def _strings(value: object) -> Iterator[str]:
 
 
 def lint_glyphs(project: Project, sink: Collector) -> None:
-    covered = coverage(audience_fonts(project))
+    covered = Covered(coverage(audience_fonts(project)))
 
     def report(file: str, line: int | None, column: int | None, chars: Iterable[str],
                handling: str) -> None:
