@@ -17,6 +17,7 @@ with fontTools, which WeasyPrint itself uses to subset fonts.
 
 from __future__ import annotations
 
+import bisect
 import shutil
 import subprocess
 import unicodedata
@@ -86,23 +87,54 @@ def coverage(extra_fonts: tuple[tuple[Path, int, int], ...] = ()) -> frozenset[i
     return frozenset(covered)
 
 
+def _ranges(font: Path, index: int = 0) -> list[tuple[int, int]]:
+    """The code point ranges a font maps, read straight from its cmap's format 12 subtable
+    (Windows, full Unicode): a CJK font maps some 65,000 characters, and building fontTools'
+    dict of them costs a quarter of a second that `check` need not spend. A font without such
+    a subtable is read with fontTools."""
+    import struct
+
+    from fontTools.ttLib import TTFont, TTLibError
+
+    try:
+        data = TTFont(font, lazy=True, fontNumber=index).reader["cmap"]
+        (count,) = struct.unpack_from(">H", data, 2)
+        for record in range(count):
+            platform, encoding, offset = struct.unpack_from(">HHI", data, 4 + 8 * record)
+            if (platform, encoding) == (3, 10) and struct.unpack_from(">H", data, offset)[0] == 12:
+                (groups,) = struct.unpack_from(">I", data, offset + 12)
+                return sorted(struct.unpack_from(">II", data, offset + 16 + 12 * g)
+                              for g in range(groups))
+    except (TTLibError, OSError, KeyError, struct.error):
+        return []
+    return [(code, code) for code in sorted(_cmap(font, index))]
+
+
 @lru_cache(maxsize=1)
-def system_coverage() -> frozenset[int]:
-    """Code points both named system fonts (Noto CJK SC serif and sans) have; read only when a
-    text holds a character the bundled and audience fonts lack (the tables are large)."""
-    named = [_cmap(path, index) for path, index in named_system_fonts()]
-    return frozenset(set.intersection(*named)) if named else frozenset()
+def system_ranges() -> tuple[tuple[tuple[int, int], ...], ...]:
+    """Each named system font's code point ranges (empty when they are not installed); read
+    only when a text holds a character the bundled and audience fonts lack."""
+    return tuple(tuple(_ranges(path, index)) for path, index in named_system_fonts())
+
+
+def _in_ranges(code: int, ranges: tuple[tuple[int, int], ...]) -> bool:
+    at = bisect.bisect_right(ranges, (code, 0x10FFFF + 1)) - 1
+    return at >= 0 and ranges[at][0] <= code <= ranges[at][1]
 
 
 class Covered:
     """What some font briefgen sets text in can draw: the bundled and audience fonts, then
-    (looked up only when needed) the named system fonts."""
+    (looked up only when needed) both named system fonts (a text may be set in either)."""
 
     def __init__(self, base: frozenset[int]) -> None:
         self.base = base
 
     def __contains__(self, code: object) -> bool:
-        return code in self.base or code in system_coverage()
+        if code in self.base:
+            return True
+        fonts = system_ranges()
+        return isinstance(code, int) and bool(fonts) and all(
+            _in_ranges(code, ranges) for ranges in fonts)
 
 
 def audience_fonts(project: Project) -> tuple[tuple[Path, int, int], ...]:
