@@ -176,7 +176,9 @@ def packs(tmp_path_factory) -> dict[str, list[str]]:
     results = build(project, root / "output", BuildOptions(
         audiences=audiences, areas=["alpha"], jobs=2))
     assert all(r.status == "built" for r in results), [r.message for r in results]
-    return {tag: [page.extract_text() for page in pypdf.PdfReader(
+    # French sets no-break spaces before its colons and inside guillemets: read them as spaces.
+    return {tag: [page.extract_text().replace("\u00a0", " ").replace("\u202f", " ")
+                  for page in pypdf.PdfReader(
         root / "output" / f"readers-{tag.lower()}" / "alpha.pdf").pages] for tag in TRANSLATED}
 
 
