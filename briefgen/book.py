@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from markupsafe import Markup
 
+from briefgen.i18n import language
 from briefgen.model import Area, Audience, Project
 from briefgen.pack import Pack, assemble, most_restrictive
 from briefgen.schema import AreaMeta
@@ -42,7 +43,8 @@ def assemble_book(project: Project, audience: Audience) -> Book | None:
     parts = tuple(replace(p, references=references, citation_numbers=numbers) for p in packs)
     notes = tuple(n for p in packs for n in p.notes)
     tlp = most_restrictive(*(p.tlp for p in packs))
-    area = Area(BOOK, f"{BOOK}.md", AreaMeta(title="Complete briefing"), "", 1, notes,
+    title = language(audience.config.lang or project.config.lang).gettext("Complete briefing")
+    area = Area(BOOK, f"{BOOK}.md", AreaMeta(title=title), "", 1, notes,
                 handling=most_restrictive(*(p.area.handling for p in packs)))
     whole = Pack(project, area, audience, notes, tuple(c for p in packs for c in p.claims),
                  {k: v for p in packs for k, v in p.gradings.items()},

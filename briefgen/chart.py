@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from xml.sax.saxutils import escape
 
-from briefgen.claims import Grading, Status
+from briefgen.claims import Grading, Status, Translator
 
 ROWS = (Status.SOURCED, Status.UNCORROBORATED, Status.DISPUTED)
 GRADES = ("A", "B", "C", "D", "E", "F", "none")
@@ -44,9 +44,23 @@ def counts(gradings: Iterable[Grading]) -> dict[Status, Counter[str]]:
     return table
 
 
+class _English:
+    def gettext(self, message: str, /) -> str:
+        return message
+
+    def ngettext(self, singular: str, plural: str, n: int, /) -> str:
+        return singular if n == 1 else plural
+
+
+def _capitalised(word: str) -> str:
+    return word[:1].upper() + word[1:]
+
+
 def claims_chart(gradings: Iterable[Grading], palette: str = "colour",
-                 text_size: float = 11.0) -> str:
-    """The chart as an SVG string (all text is generated here; nothing from notes)."""
+                 text_size: float = 11.0, tr: Translator | None = None) -> str:
+    """The chart as an SVG string (all text is generated here, in the pack's language through
+    `tr`; nothing from notes)."""
+    tr = tr or _English()
     table = counts(gradings)
     colours = PALETTES[palette]
     k = text_size / 11.0  # everything scales with the text, so large print stays legible
@@ -57,17 +71,20 @@ def claims_chart(gradings: Iterable[Grading], palette: str = "colour",
     width = label_w + bar_w + 30 * k
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="claims-chart" role="img" '
              f'width="{width:.0f}" height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" '
-             'font-family="Brief Sans, sans-serif">']
+             'font-family="Brief Sans, Noto Sans CJK SC, sans-serif">']
+    none = tr.gettext("none")
     summary = "; ".join(
-        f"{status.value}: {sum(table[status].values())} ("
-        + ", ".join(f"{g} {n}" for g, n in sorted(table[status].items())) + ")"
-        for status in ROWS)
-    parts.append(f"<title>Claims by status and best source grade. {escape(summary)}</title>")
+        f"{tr.gettext(status.word)}: {sum(table[status].values())} ("
+        + ", ".join(f"{g if g != 'none' else none} {n}" for g, n in sorted(table[status].items()))
+        + ")" for status in ROWS)
+    title = tr.gettext("Claims by status and best source grade.")
+    parts.append(f"<title>{escape(title)} {escape(summary)}</title>")
     for row, status in enumerate(ROWS):
         y = top + row * (row_h + gap)
         total = sum(table[status].values())
+        name = escape(_capitalised(tr.gettext(status.word)))
         parts.append(f'<text x="0" y="{y + row_h * 0.68:.1f}" font-size="{text_size:g}" '
-                     f'font-weight="bold" fill="#000">{status.value.capitalize()}</text>')
+                     f'font-weight="bold" fill="#000">{name}</text>')
         x = label_w
         for index, grade in enumerate(GRADES):
             n = table[status][grade]

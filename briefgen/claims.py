@@ -22,22 +22,68 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
+from briefgen.i18n import N_
 from briefgen.schema import ClaimSpec, Evidence, Reference, Thresholds
 
+# The Admiralty (NATO AJP-2.1) source reliability and information credibility scales and the
+# ICD 203 likelihood words, in English; each pack prints them in its language (i18n.py; the
+# catalogs note which established rendering each language uses).
 RELIABILITY_WORDS = {
-    "A": "completely reliable", "B": "usually reliable", "C": "fairly reliable",
-    "D": "not usually reliable", "E": "unreliable", "F": "reliability cannot be judged",
+    "A": N_("completely reliable"), "B": N_("usually reliable"), "C": N_("fairly reliable"),
+    "D": N_("not usually reliable"), "E": N_("unreliable"),
+    "F": N_("reliability cannot be judged"),
 }
 CREDIBILITY_WORDS = {
-    1: "confirmed by other sources", 2: "probably true", 3: "possibly true", 4: "doubtful",
-    5: "improbable", 6: "truth cannot be judged",
+    1: N_("confirmed by other sources"), 2: N_("probably true"), 3: N_("possibly true"),
+    4: N_("doubtful"), 5: N_("improbable"), 6: N_("truth cannot be judged"),
 }
 LIKELIHOOD_SCALE = (
     ("almost no chance", "01-05%"), ("very unlikely", "05-20%"), ("unlikely", "20-45%"),
     ("roughly even chance", "45-55%"), ("likely", "55-80%"), ("very likely", "80-95%"),
     ("almost certain", "95-99%"),
 )
+# The same words, marked for the catalogs (the schema's `likelihood` and `confidence` values
+# are these English words; a pack prints them translated).
+LIKELIHOOD_WORDS = (N_("almost no chance"), N_("very unlikely"), N_("unlikely"),
+                    N_("roughly even chance"), N_("likely"), N_("very likely"),
+                    N_("almost certain"))
+CONFIDENCE_WORDS = (N_("low"), N_("moderate"), N_("high"))
+
+
+class Translator(Protocol):
+    def gettext(self, message: str, /) -> str: ...
+    def ngettext(self, singular: str, plural: str, n: int, /) -> str: ...
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a claim has its status, as a catalog message and its values, so that each pack
+    prints it in its own language (`text(translator)`); `text()` is the English."""
+
+    singular: str
+    plural: str = ""
+    n: int = 0
+    values: tuple[tuple[str, str | int], ...] = ()
+    translated: tuple[str, ...] = ()   # names of the values that are catalog words too
+
+    @classmethod
+    def ngettext(cls, singular: str, plural: str, count: int, /,
+                 **values: str | int) -> Reason:
+        """A reason with singular and plural forms (named so that extraction finds it)."""
+        return cls(singular, plural, count, tuple(values.items()))
+
+    def text(self, tr: Translator | None = None) -> str:
+        if tr is None:
+            message = self.singular if not self.plural or self.n == 1 else self.plural
+            values = dict(self.values)
+        else:
+            message = (tr.ngettext(self.singular, self.plural, self.n) if self.plural
+                       else tr.gettext(self.singular))
+            values = {k: tr.gettext(v) if k in self.translated and isinstance(v, str) else v
+                      for k, v in self.values}
+        return message % values if values else message
 
 
 class Status(StrEnum):
@@ -49,9 +95,21 @@ class Status(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"sourced": "Sourced fact", "uncorroborated": "Uncorroborated",
-                "disputed": "Disputed", "judgment": "Judgment",
-                "assumption": "Assumption"}[self.value]
+        """The status as a heading or list entry prints it (English; `translated` below)."""
+        return STATUS_LABELS[self.value]
+
+    @property
+    def word(self) -> str:
+        """The status as a marker in the text and the chart print it (English)."""
+        return STATUS_WORDS[self.value]
+
+
+STATUS_LABELS = {"sourced": N_("Sourced fact"), "uncorroborated": N_("Uncorroborated"),
+                 "disputed": N_("Disputed"), "judgment": N_("Judgment"),
+                 "assumption": N_("Assumption")}
+STATUS_WORDS = {"sourced": N_("sourced"), "uncorroborated": N_("uncorroborated"),
+                "disputed": N_("disputed"), "judgment": N_("judgment"),
+                "assumption": N_("assumption")}
 
 
 @dataclass(frozen=True)
@@ -64,11 +122,23 @@ class Grading:
     single_primary: bool
     grade: str                          # e.g. "B2": best supporting reliability + credibility
     contra_grade: str = ""              # best contradicting reliability among C, "" if none
+    why: Reason | None = None           # `reason` as a message a pack prints in its language
 
     @property
     def label(self) -> str:
         """The grade as printed: a disputed claim shows both sides, e.g. "F5 / A against"."""
-        return f"{self.grade} / {self.contra_grade} against" if self.contra_grade else self.grade
+        return self.label_in(None)
+
+    def label_in(self, tr: Translator | None) -> str:
+        if not self.contra_grade:
+            return self.grade
+        message = "%(grade)s / %(contra)s against"
+        if tr is not None:
+            message = tr.gettext(N_("%(grade)s / %(contra)s against"))
+        return message % {"grade": self.grade, "contra": self.contra_grade}
+
+    def reason_in(self, tr: Translator | None) -> str:
+        return self.why.text(tr) if self.why is not None else self.reason
 
 
 def origin(claim: ClaimSpec, references: Mapping[str, Reference]) -> Evidence | None:
@@ -140,40 +210,48 @@ def grade(claim: ClaimSpec, references: Mapping[str, Reference],
 
     contra_best = min((reliability(contra_groups[c]) for c in contradicting), default="")
 
-    def result(status: Status, reason: str, single: bool = False) -> Grading:
+    def result(status: Status, why: Reason, single: bool = False) -> Grading:
         against = contra_best if status is Status.DISPUTED else ""
-        return Grading(status, reason, supporting, strong, contradicting, single, label,
-                       against)
+        return Grading(status, why.text(), supporting, strong, contradicting, single, label,
+                       against, why)
 
     if claim.kind == "judgment":
-        return result(Status.JUDGMENT, "an analytic judgment, not a statement of fact")
+        return result(Status.JUDGMENT, Reason(N_("an analytic judgment, not a statement of fact")))
     if claim.kind == "assumption":
-        return result(Status.ASSUMPTION, "an assumption the analysis rests on")
+        return result(Status.ASSUMPTION, Reason(N_("an assumption the analysis rests on")))
     if contradicting:
         # The grade label is the best *supporting* source's (the Admiralty reading): say how
         # good the contradicting sources are, so an "F5" is not read as a weak dispute.
         n = len(contradicting)
-        top = contra_best
-        best_of = (f"graded {top}" if n == 1 else
-                   f"graded {t.contradicting_reliability} or better, the best {top}")
-        return result(Status.DISPUTED,
-                      f"contradicted by {n} source{'s' if n > 1 else ''} {best_of}")
+        if n == 1:
+            return result(Status.DISPUTED, Reason(
+                N_("contradicted by %(n)s source graded %(best)s"), "", 1,
+                (("n", n), ("best", contra_best))))
+        return result(Status.DISPUTED, Reason.ngettext(
+            "contradicted by %(n)s source graded %(threshold)s or better, the best %(best)s",
+            "contradicted by %(n)s sources graded %(threshold)s or better, the best %(best)s",
+            n, n=n, threshold=t.contradicting_reliability, best=contra_best))
+    credibility = Reason(N_("credibility %(credibility)s (%(word)s)"), values=(
+        ("credibility", claim.credibility), ("word", CREDIBILITY_WORDS[claim.credibility])),
+        translated=("word",))
     if claim.credibility in (4, 5):
-        word = CREDIBILITY_WORDS[claim.credibility]
-        return result(Status.DISPUTED, f"credibility {claim.credibility} ({word})")
+        return result(Status.DISPUTED, credibility)
     if claim.credibility <= t.sourced_max_credibility:
         if len(strong) >= t.corroborating_sources:
-            return result(Status.SOURCED, f"{len(strong)} independent reliable sources")
+            return result(Status.SOURCED, Reason.ngettext(
+                "%(n)s independent reliable source", "%(n)s independent reliable sources",
+                len(strong), n=len(strong)))
         if len(strong) == 1 and any(r.custom.primary for r in own(support_groups[strong[0]])):
-            return result(Status.SOURCED, "single primary source", single=True)
+            return result(Status.SOURCED, Reason(N_("single primary source")), single=True)
     if not claim.evidence:
-        return result(Status.UNCORROBORATED, "no evidence recorded")
+        return result(Status.UNCORROBORATED, Reason(N_("no evidence recorded")))
     if not strong:
-        return result(Status.UNCORROBORATED,
-                      f"no supporting source graded {t.supporting_reliability} or better")
+        return result(Status.UNCORROBORATED, Reason(
+            N_("no supporting source graded %(threshold)s or better"),
+            values=(("threshold", t.supporting_reliability),)))
     if claim.credibility > t.sourced_max_credibility:
-        word = CREDIBILITY_WORDS[claim.credibility]
-        return result(Status.UNCORROBORATED, f"credibility {claim.credibility} ({word})")
-    return result(Status.UNCORROBORATED,
-                  f"{len(strong)} reliable source(s); {t.corroborating_sources} needed, "
-                  "or one primary record")
+        return result(Status.UNCORROBORATED, credibility)
+    return result(Status.UNCORROBORATED, Reason.ngettext(
+        "%(n)s reliable source; %(needed)s needed, or one primary record",
+        "%(n)s reliable sources; %(needed)s needed, or one primary record",
+        len(strong), n=len(strong), needed=t.corroborating_sources))

@@ -19,7 +19,7 @@ from briefgen.claims import (
 from briefgen.errors import Collector, Diagnostic
 from briefgen.glyphs import lint_glyphs
 from briefgen.markup import _position, find_markers, note_anchor, web_or_anchor
-from briefgen.model import REFERENCES_FILE, Area, Claim, Project
+from briefgen.model import CONFIG_FILE, REFERENCES_FILE, Area, Claim, Project
 from briefgen.schema import TLP_ORDER, Thresholds
 
 SCALE_TERMS = [term for term, _ in LIKELIHOOD_SCALE]
@@ -74,7 +74,30 @@ def lint(project: Project) -> list[Diagnostic]:
     _lint_quotes(project, sink)
     _lint_stale(project, sink)
     lint_glyphs(project, sink)
+    _lint_languages(project, sink)
     return sink.diagnostics
+
+
+def _lint_languages(project: Project, sink: Collector) -> None:
+    """Once per language the packs are written in: how many of briefgen's strings its
+    catalog lacks (they print in English)."""
+    from briefgen import i18n, paths
+
+    users: dict[str, str] = {}
+    for tag, file in [(project.config.lang, CONFIG_FILE),
+                      *((a.config.lang, paths.shown(a.directory / "audience.yaml", project.root))
+                        for a in project.audiences.values() if a.config.lang)]:
+        catalog = i18n.catalog_for(tag)
+        if catalog is not None and catalog not in users:
+            users[catalog] = file
+    for catalog, file in users.items():
+        missing = i18n.untranslated(catalog)
+        if missing:
+            sink.add(file, f"lang '{catalog}': {missing} of briefgen's strings have no "
+                     "translation in its catalog and print in English", severity="warning",
+                     code="untranslated", handling="CLEAR",
+                     hint="complete briefgen/locale/<lang>/LC_MESSAGES/briefgen.po (README, "
+                     "'Adding a language')")
 
 
 def _lint_claims(project: Project, sink: Collector) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from briefgen import images, paths, quotes
+from briefgen import i18n, images, paths, quotes
 from briefgen.errors import BriefgenError, Collector, Diagnostic, Location
 from briefgen.lint import lint
 from briefgen.markup import find_markers
@@ -82,6 +82,7 @@ def _load(root: Path, sink: Collector, files: list[Path], levels: HandlingMap,
     areas = _load_areas(root, sink, files, levels, floor)
     sink.raise_if_errors()
     assert config is not None
+    _check_lang(config.lang, CONFIG_FILE, _key_line(raw_config, "lang"), sink)
     if config.default_audience not in audiences:
         known = ", ".join(sorted(audiences)) or "none"
         sink.add(CONFIG_FILE, f"default_audience '{config.default_audience}' has no folder "
@@ -234,9 +235,19 @@ def _load_audiences(root: Path, sink: Collector, read_yaml: YamlReader) -> dict[
             base = paths.AUDIENCES / raw["extends"]
             raw = _extend(raw, load_yaml_file(base / "audience.yaml", str(base)))
         cfg = validate(AudienceConfig, raw, display, sink)
+        if cfg is not None and cfg.lang is not None:
+            _check_lang(cfg.lang, display, _key_line(raw, "lang"), sink)
         if cfg is not None:
             audiences[folder.name] = Audience(folder.name, folder, cfg, base)
     return audiences
+
+
+def _check_lang(tag: str, file: str, line: int | None, sink: Collector) -> None:
+    """A `lang` no shipped catalog serves: a located error naming the ones that are."""
+    if i18n.catalog_for(tag) is None:
+        sink.add(file, f"lang '{tag}': briefgen has no catalog for this language", line=line,
+                 hint=f"use one of {i18n.shipped_list()} (a region is fine: en-GB, fr-CA, "
+                 "zh-CN), or add a catalog (README, 'Adding a language')")
 
 
 def _extend(own: LocDict, builtin: LocDict) -> LocDict:
@@ -517,7 +528,8 @@ def handling_errors(project: Project) -> list[Diagnostic]:
 
 def _printed_fields(ref: Reference) -> list[str]:
     """The texts of a reference that a pack or an export prints (names are content too)."""
-    return [t for t in (ref.title, ref.container_title, ref.publisher, ref.URL, ref.DOI,
+    return [t for t in (ref.title, ref.original_title, ref.container_title, ref.publisher,
+                        ref.URL, ref.DOI,
                         ref.note, ref.custom.descriptor) if t]
 
 

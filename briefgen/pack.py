@@ -58,6 +58,11 @@ class Pack:
         return [c for c in self.claims if self.gradings[c.id].status is status]
 
     @property
+    def lang(self) -> str:
+        """The language the pack is written in: the audience's `lang`, else the project's."""
+        return self.audience.config.lang or self.project.config.lang
+
+    @property
     def filename(self) -> str:
         return f"{self.area.slug}.pdf"
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from briefgen.i18n import language
 from briefgen.ledger import pack_ledger
 from briefgen.model import CONFIG_FILE
 from briefgen.pack import Pack
@@ -41,16 +42,19 @@ def attachments(pack: Pack) -> list[Attachment]:
     def dumped(model: Any) -> dict:  # noqa: ANN401
         return model.model_dump(mode="json", by_alias=True, exclude_defaults=True)
 
+    _ = language(pack.lang).gettext   # descriptions a PDF viewer shows: the pack's language
+
     out = [Attachment("claims-ledger.json",
                       (json.dumps(pack_ledger(pack), indent=2, ensure_ascii=False) + "\n").encode(),
-                      "Every claim in this pack with its computed status and evidence")]
+                      _("Every claim in this pack with its computed status and evidence"))]
     refs = [dumped(ref) for ref in pack.references.values()]
     out.append(Attachment("references.yaml", _dump(refs).encode(),
-                          "The references this pack cites, with their grades (CSL-YAML)"))
+                          _("The references this pack cites, with their grades (CSL-YAML)")))
     out.append(Attachment(CONFIG_FILE, _dump(dumped(pack.project.config)).encode(),
-                          "Project configuration"))
+                          _("Project configuration")))
     out.append(Attachment(pack.area.display, _document(dumped(pack.area.meta), pack.area.scope),
-                          "Area: key judgments, source summary, scope note"))
+                          _("Area: key judgments, source summary, scope note")))
     out += [Attachment(note.display, _document(dumped(note.meta), note.body),
-                       f"Source note: {note.meta.title}") for note in pack.notes]
+                       _("Source note: %(title)s") % {"title": note.meta.title})
+            for note in pack.notes]
     return out

@@ -17,12 +17,13 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
 from pydantic import BaseModel
 
-from briefgen import __version__, markup, paths, qr
+from briefgen import __version__, i18n, markup, paths, qr
 from briefgen.chart import claims_chart
 from briefgen.claims import (
     CREDIBILITY_WORDS,
     LIKELIHOOD_SCALE,
     RELIABILITY_WORDS,
+    Grading,
     Status,
     origin,
 )
@@ -107,8 +108,9 @@ class CompiledTemplates(jinja2.BytecodeCache):
 COMPILED = CompiledTemplates()
 
 
-def environment(layers: list[Path]) -> jinja2.Environment:
-    """Templates from the most specific audience layer first, then the package's own."""
+def environment(layers: list[Path], language: i18n.Language | None = None) -> jinja2.Environment:
+    """Templates from the most specific audience layer first, then the package's own, with
+    gettext (`{% trans %}`, `_()`, `ngettext`) in `language` (English if None)."""
     loaders: list[jinja2.BaseLoader] = []
     for layer in reversed(layers):
         folder = layer / "templates"
@@ -126,41 +128,55 @@ def environment(layers: list[Path]) -> jinja2.Environment:
     # but cannot reach Python internals, call unsafe methods or change the data it renders.
     env = TemplateSandbox(
         loader=jinja2.ChoiceLoader(loaders), autoescape=True, undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True, bytecode_cache=COMPILED)
+        trim_blocks=True, lstrip_blocks=True, bytecode_cache=COMPILED,
+        extensions=["jinja2.ext.i18n"])
+    # Whitespace inside {% trans %} is collapsed, so a message reads the same in the catalog
+    # whatever the template's line breaks (babel.cfg extracts with `trimmed` too).
+    env.policies["ext.i18n.trimmed"] = True
+    language = language or i18n.language(None)
+    env.install_gettext_translations(language.translations, newstyle=True)  # type: ignore[attr-defined]
     env.filters["reference_entry"] = reference_entry
+    # Jinja's own lower-cases all but the first letter, which would break German nouns
+    # ("durch andere Quellen bestätigt"); the words briefgen capitalises are lower case.
+    env.filters["capitalize"] = lambda text: str(text)[:1].upper() + str(text)[1:]
     return env
 
 
-LANGUAGES = {"zh": "Chinese", "en": "English", "fr": "French", "de": "German", "es": "Spanish",
-             "ru": "Russian", "ja": "Japanese", "ko": "Korean", "ar": "Arabic", "pt": "Portuguese",
-             "it": "Italian", "vi": "Vietnamese", "th": "Thai", "km": "Khmer", "lo": "Lao",
-             "my": "Burmese", "hi": "Hindi"}
-
-
-def language_name(code: str) -> str:
-    """"Chinese" for zh, zh-CN, zh-Hans...; the code itself when briefgen has no name for it."""
-    return LANGUAGES.get(code.split("-")[0].lower(), code)
+def language_name(code: str, lang: str = "en") -> str:
+    """"Chinese" for zh, zh-CN, zh-Hans... in the language `lang` ("chinois" in French); the
+    code itself when Babel has no name for it."""
+    return i18n.language(lang).language_name(code)
 
 
 def reference_entry(ref: Reference, lang: str = "en") -> Markup:
-    """A bibliography entry: authors, title, publisher, date, number, URL, the language of
-    the source when it is not the pack's (`lang`), and whose text a copy reproduces."""
+    """A bibliography entry in the pack's language `lang` (its words and dates; the source's
+    own fields as written): authors, title (and the title as published, `original-title`,
+    beside it), publisher, date, number, URL, the language of the source when it is not the
+    pack's, and whose text a copy reproduces."""
+    language = i18n.language(lang)
+    _ = language.gettext
     parts: list[Markup] = []
     if ref.author:
         parts.append(escape("; ".join(a.display() for a in ref.author)) + Markup("."))
-    parts.append(Markup("<cite>") + escape(ref.title) + Markup("</cite>."))
+    title = Markup("<cite>") + escape(ref.title) + Markup("</cite>")
+    if ref.original_title:
+        # As published, in its own language (so the fonts and line breaking follow it).
+        shown_lang = f' lang="{escape(ref.language)}"' if ref.language else ""
+        title += Markup(f' <span class="original-title"{shown_lang}>(') + \
+            escape(ref.original_title) + Markup(")</span>")
+    parts.append(title + Markup("."))
     tail = [x for x in (ref.container_title, ref.publisher, ref.publisher_place) if x]
     if ref.volume:
-        tail.append(f"vol. {ref.volume}")
+        tail.append(_("vol. %(volume)s") % {"volume": ref.volume})
     if ref.issue:
-        tail.append(f"no. {ref.issue}")
+        tail.append(_("no. %(issue)s") % {"issue": ref.issue})
     if ref.page:
-        tail.append(f"{'pp.' if '-' in str(ref.page) or '–' in str(ref.page) else 'p.'} "
-                    f"{ref.page}")
+        pages = "-" in str(ref.page) or "–" in str(ref.page)
+        tail.append((_("pp. %(pages)s") if pages else _("p. %(pages)s")) % {"pages": ref.page})
     if ref.number:
         tail.append(ref.number)
     if ref.issued:
-        tail.append(ref.issued.display())
+        tail.append(ref.issued.display(language))
     if tail:
         text = ", ".join(tail)
         parts.append(escape(text) + Markup("" if text.endswith(".") else "."))  # "n.d." once
@@ -169,11 +185,13 @@ def reference_entry(ref: Reference, lang: str = "en") -> Markup:
     if ref.URL:
         parts.append(Markup('<span class="url">') + escape(ref.URL) + Markup("</span>"))
     if ref.accessed:
-        parts.append(escape(f"(accessed {ref.accessed.display()})"))
+        parts.append(escape(_("(accessed %(date)s)") % {"date": ref.accessed.display(language)}))
     if ref.custom.copy_of:
-        parts.append(escape(f"A copy of a text published by {ref.custom.copy_of}."))
+        parts.append(escape(_("A copy of a text published by %(publisher)s.")
+                            % {"publisher": ref.custom.copy_of}))
     if ref.language and ref.language.split("-")[0].lower() != lang.split("-")[0].lower():
-        parts.append(escape(f"In {language_name(ref.language)}."))
+        parts.append(escape(_("In %(language)s.") % {"language": language_name(ref.language,
+                                                                                lang)}))
     return Markup(" ").join(parts)
 
 
@@ -182,6 +200,7 @@ class PackRenderer:
 
     def __init__(self, pack: Pack) -> None:
         self.pack = pack
+        self.language = i18n.language(pack.lang)
         self.uses: dict[str, list[str]] = {}   # claim id -> anchor ids of its markers
 
     def not_in_pack(self, kind: str, ident: str) -> BriefgenError:
@@ -207,7 +226,8 @@ class PackRenderer:
             grade = f'<span class="grade">{escape(grading.grade)}</span>'
         return (f'<a class="claim-ref is-{grading.status.value}" id="{escape(anchor)}" '
                 f'href="#claim-{escape(claim_id)}">{escape(claim_id)}{grade}'
-                f'<span class="status-word">{escape(grading.status.value)}</span></a>')
+                f'<span class="status-word">{escape(self.language.gettext(grading.status.word))}'
+                "</span></a>")
 
     def citation(self, items: list[tuple[str, str]]) -> str:
         if self.pack.audience.config.citations == "footnotes":
@@ -255,9 +275,24 @@ class PackRenderer:
         return url
 
     def markdown(self, text: str, text_file: str, heading_shift: int = 2) -> Markup:
-        return Markup(markup.render(text, claim=self.claim_marker, cite=self.citation,
+        html = Markup(markup.render(text, claim=self.claim_marker, cite=self.citation,
                                     heading_shift=heading_shift, link=self.link,
                                     image=self.image(text_file)))
+        if html and content_lang(self.pack):
+            # The author's text keeps its own language (hyphenation, fonts) in a pack whose
+            # interface is in another.
+            return Markup('<div lang="%s">') % self.pack.project.config.lang + html + \
+                Markup("</div>")
+        return html
+
+
+def content_lang(pack: Pack) -> Markup:
+    """` lang="en-GB"` for an element holding the author's text when the pack's interface is
+    in another language than the project's (an audience's `lang`); empty otherwise."""
+    own = pack.project.config.lang
+    if own == pack.lang:
+        return Markup("")
+    return Markup(' lang="%s"') % own
 
 
 def render_html(pack: Pack) -> str:
@@ -279,7 +314,9 @@ def _context(pack: Pack) -> tuple[jinja2.Environment, dict[str, object]]:
                                         "for every image: ![what it shows](file.png)")
                              for where in missing])
     pack = confined(pack)  # templates see only what this audience may see
-    env = environment(pack.audience.layers)
+    language = i18n.language(pack.lang)
+    _ = language.gettext
+    env = environment(pack.audience.layers, language)
     renderer = PackRenderer(pack)
     # Render bodies first so every marker's anchor exists before the caveats list them.
     notes = [(note, renderer.markdown(note.body, note.display)) for note in pack.notes]
@@ -289,6 +326,20 @@ def _context(pack: Pack) -> tuple[jinja2.Environment, dict[str, object]]:
     sections = set(pack.audience.config.sections)
     online = pack.audience.config.online_url
     online_address = qr.address(online, pack.area.slug) if online else ""
+
+    def likelihood_range(text: str) -> str:
+        low, high = (int(x) for x in text.rstrip("%").split("-"))
+        return language.percent_range(low, high)
+
+    def status_label(status: Status) -> str:
+        return _(status.label)
+
+    def grade_label(grading: Grading) -> str:
+        return grading.label_in(language)
+
+    def reason(grading: Grading) -> str:
+        return grading.reason_in(language)
+
     return env, dict(
         pack=pack, project=config, area=pack.area.meta, area_slug=pack.area.slug,
         audience=pack.audience.config, audience_name=pack.audience.name,
@@ -296,15 +347,38 @@ def _context(pack: Pack) -> tuple[jinja2.Environment, dict[str, object]]:
         Status=Status, sections=sections,
         origins={c.id: origin(c.spec, pack.references) for c in pack.claims},
         chart=Markup(claims_chart(pack.gradings.values(), pack.audience.config.palette,
-                                 max(11.0, pack.audience.config.base_font_size)))
+                                 max(11.0, pack.audience.config.base_font_size), language))
         if pack.audience.config.chart else "", tlp=pack.tlp, tlp_colour=TLP_COLOURS[pack.tlp],
-        reliability_words=RELIABILITY_WORDS, credibility_words=CREDIBILITY_WORDS,
-        likelihood_scale=LIKELIHOOD_SCALE, version=__version__,
+        reliability_words={k: _(v) for k, v in RELIABILITY_WORDS.items()},
+        credibility_words={k: _(v) for k, v in CREDIBILITY_WORDS.items()},
+        likelihood_scale=tuple((_(term), likelihood_range(p)) for term, p in LIKELIHOOD_SCALE),
+        version=__version__,
         online_address=online_address, qr=qr.qr_svg(online_address) if online else "",
         inline=lambda text: Markup(markup.render(
             text, claim=renderer.claim_marker, cite=renderer.citation, link=renderer.link,
             image=lambda _src: None)),
+        lang=pack.lang, content_lang=content_lang(pack), date=language.date, number=language.number,
+        status_label=status_label, status_word=lambda status: _(status.word),
+        grade_label=grade_label, reason=reason, term=_,
+        page_footer=Markup(page_footer(language)),
     )
+
+
+def page_footer(language: i18n.Language) -> str:
+    """The running footer ("Page 3 of 12") as a CSS `content` value in the pack's language:
+    the translated message with its two counters in place."""
+    message = language.gettext("Page %(page)s of %(pages)s")
+    pieces = []
+    for index, text in enumerate(message.replace("%(pages)s", "\0").split("%(page)s")):
+        if index:
+            pieces.append("counter(page)")
+        for j, bit in enumerate(text.split("\0")):
+            if j:
+                pieces.append("counter(pages)")
+            if bit:
+                pieces.append('"' + bit.replace("\\", "\\\\").replace('"', '\\"')
+                              .replace("<", "\\3C ") + '"')
+    return " ".join(pieces)
 
 
 def locate_template_error(exc: Exception,

@@ -7,7 +7,7 @@ the located YAML (see yamlio) along pydantic's error path to find the line.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -23,6 +23,9 @@ from briefgen.errors import TLP_ORDER as TLP_ORDER  # re-exported: the schema's 
 from briefgen.errors import Collector
 from briefgen.paths import BUILTIN_AUDIENCES
 from briefgen.yamlio import LocDict, LocList
+
+if TYPE_CHECKING:  # pragma: no cover
+    from briefgen.i18n import Language
 
 
 def normalise_tlp(value: Any) -> Any:  # noqa: ANN401
@@ -42,6 +45,7 @@ Likelihood = Literal["almost no chance", "very unlikely", "unlikely", "roughly e
                      "likely", "very likely", "almost certain"]
 Confidence = Literal["low", "moderate", "high"]
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+LANG_PATTERN = r"^[a-zA-Z]{2,3}(-[A-Za-z0-9]+)*$"
 SECTIONS = ("cover", "contents", "key_judgments", "scope", "body", "caveats", "sources", "keys",
             "revisions")
 
@@ -86,7 +90,9 @@ class ProjectConfig(Strict):
     issuer: str = Field(min_length=1)
     edition: str = Field(min_length=1)
     as_of: dt.date
-    lang: str = Field("en", pattern=r"^[a-zA-Z]{2,3}(-[A-Za-z0-9]+)*$")
+    # The language of every word briefgen writes (i18n.py): a BCP 47 tag a shipped catalog
+    # serves (en, fr, de, es, zh-Hans; en-GB, fr-CA, zh-CN...); the loader names them.
+    lang: str = Field("en", pattern=LANG_PATTERN)
     default_audience: str = "study-group"
     keywords: list[str] = []
     handling: TLP = "CLEAR"
@@ -123,6 +129,8 @@ class AudienceConfig(Strict):
     pdf_variant: Literal["pdf/a-2b", "pdf/a-3b", "pdf/a-3u", "pdf/a-3a", "pdf/ua-1",
                          "pdf/ua-2"] | None = None
     pdf_tags: bool = False
+    # This audience's language, instead of the project's `lang` (i18n.py).
+    lang: str | None = Field(None, pattern=LANG_PATTERN)
     # Where this audience's packs are published; `{area}` stands for the area's name. The
     # cover then carries a QR code of the pack's address (and the address in print).
     online_url: str | None = Field(None, pattern=r"^https?://[^\s<>\"]+$")
@@ -169,11 +177,16 @@ class DateParts(Strict):
             dt.date(value[0][0], *(value[0][1:] + [1, 1][: 3 - len(value[0])]))
         return value
 
-    def display(self) -> str:
+    def display(self, language: Language | None = None) -> str:
+        """The date as printed: in `language` (Babel) when given, else "24 November 2026"."""
         if self.literal:
             return self.literal
         assert self.date_parts is not None
         parts = self.date_parts[0]
+        if language is not None and len(parts) == 3:
+            return language.date(dt.date(*parts))
+        if language is not None and len(parts) == 2:
+            return language.year_month(parts[0], parts[1])
         if len(parts) == 3:
             return dt.date(*parts).strftime("%-d %B %Y")
         if len(parts) == 2:

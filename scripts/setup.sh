@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything briefgen needs on a fresh Debian/Ubuntu machine: WeasyPrint's system
-# libraries (Pango, HarfBuzz) and a virtual environment with briefgen and its test tools.
+# libraries (Pango, HarfBuzz), the Noto CJK fonts and a virtual environment with briefgen and
+# its test tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"
@@ -20,6 +21,19 @@ if [ "$need_system" = 1 ]; then
     echo "setup: WeasyPrint needs Pango and HarfBuzz; install them as root with:" >&2
     echo "  apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0" >&2
     exit 1
+  fi
+fi
+
+# Noto CJK: Chinese, Japanese and Korean text (a zh-Hans pack, a Chinese title) is set in it
+# (base.css names it after briefgen's own fonts); without it `check` warns (missing-glyph).
+if ! fc-list ':family=Noto Sans CJK SC' 2>/dev/null | grep -q .; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing Noto CJK fonts (fonts-noto-cjk) with apt-get" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null
+  else
+    echo "setup: for Chinese, Japanese and Korean text install Noto CJK as root with:" >&2
+    echo "  apt-get install fonts-noto-cjk" >&2
   fi
 fi
 

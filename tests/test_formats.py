@@ -87,7 +87,7 @@ def sample(tmp_path_factory) -> Path:
 def test_every_sample_epub_passes_epubcheck(sample):
     need(EPUBCHECK, "EPUBCheck")
     books = sorted(sample.glob("*/*.epub"))
-    assert len(books) == (24 if FULL else 5)           # the books too
+    assert len(books) == (30 if FULL else 6)           # the books too
     # EPUBCheck starts a JVM for each file: here a pack and the book of study-group and a
     # pack of print-mono; in CI every one.
     for book in books if FULL else [b for b in books if b.parent.name in (

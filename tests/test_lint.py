@@ -200,19 +200,36 @@ def _font_with(path: Path, characters: str) -> None:
 
 
 def test_characters_no_font_can_print_are_located(basic_project):
-    """The bundled fonts have no Chinese: such text printed as blank boxes, or in whatever
-    font the building machine had, with no word said. Now each place is a warning."""
+    """Neither the bundled fonts nor Noto CJK have Ethiopic: such text printed as blank boxes,
+    or in whatever font the building machine had, with no word said. Now each place is a
+    warning."""
     note = basic_project / "sources/beta/10-only.md"
-    append(note, "\nThe ministry (公安部) and Huwang (护网) again: 公安部.\n")
+    append(note, "\nThe greeting (ሰላም) and Addis (አዲስ) again: ሰላም.\n")
     edit(basic_project / "sources/references.yaml", 'title: "Report Bravo"',
-         'title: "Report Bravo (报告)"')
+         'title: "Report Bravo (ሪፖርት)"')
     found = codes(basic_project)
     body, ref = sorted(found.pop("missing-glyph"))
     assert found == {}
     assert body.startswith("sources/beta/10-only.md:12:15: warning: no bundled font has "
-                           "'公安部护网' (U+516C U+5B89 U+90E8 U+62A4 U+7F51)")
-    assert "[missing-glyph]" in body and "@font-face" in body
-    assert ref.startswith("sources/references.yaml:7: warning: no bundled font has '报告'")
+                           "'ሰላምአዲስ' (U+1230 U+120B U+121D U+12A0 U+12F2 U+1235)")
+    assert "[missing-glyph]" in body and "@font-face" in body and "fonts-noto-cjk" in body
+    assert ref.startswith("sources/references.yaml:7: warning: no bundled font has 'ሪፖርት'")
+
+
+def test_chinese_is_covered_where_noto_cjk_is_installed(basic_project):
+    """base.css names Noto CJK after briefgen's fonts: where it is installed (setup.sh does
+    it), Chinese text and a title as published print in it and nothing warns; where it is
+    not, the warning says how to install it."""
+    from briefgen import glyphs
+
+    append(basic_project / "sources/beta/10-only.md", "\nThe ministry (公安部).\n")
+    edit(basic_project / "sources/references.yaml", 'title: "Report Bravo"',
+         'title: "Report Bravo"\n  original-title: "审计报告"')
+    found = codes(basic_project)
+    if glyphs.named_system_fonts():
+        assert found == {}
+    else:
+        assert len(found.pop("missing-glyph")) == 2 and found == {}
 
 
 def test_unprinted_fields_and_audience_fonts_do_not_warn(basic_project):

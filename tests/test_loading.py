@@ -246,20 +246,23 @@ def test_journal_references_carry_volume_issue_pages_and_doi(basic_project):
     assert "like 10.1234/abc.2021.3" in msg
 
 
-def test_original_title_is_exported_but_never_printed(basic_project):
-    """CSL's original-title keeps a title as published, in a script the fonts may lack: it
-    travels in the embedded files, never onto a page (so no missing-glyph warning)."""
+def test_original_title_prints_beside_the_title_in_its_own_language(basic_project):
+    """CSL's original-title keeps a title as published: the bibliography prints it beside the
+    title, marked with the source's language (so its font and line breaking follow it), and
+    it travels in the embedded files too."""
     from briefgen import provenance
     from briefgen.pack import assemble
     from briefgen.render import render_html
 
     edit(basic_project / "sources/references.yaml", '  title: "Report Bravo"\n',
-         '  title: "Report Bravo"\n  original-title: "审计报告"\n')
+         '  title: "Report Bravo"\n  original-title: "审计报告"\n  language: zh\n')
     project = load_project(basic_project)
-    assert not [d for d in project.warnings if d.code == "missing-glyph"]
     area = next(a for a in project.areas if a.slug == "beta")
     pack = assemble(project, area, project.audiences["study-group"])
     assert pack is not None
-    assert "审计报告" not in render_html(pack)
+    html = render_html(pack)
+    assert ('<cite>Report Bravo</cite> <span class="original-title" lang="zh">(审计报告)'
+            '</span>.') in html
+    assert "In Chinese." in html
     embedded = b"".join(a.data for a in provenance.attachments(pack))
     assert "审计报告".encode() in embedded

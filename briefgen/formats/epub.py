@@ -19,6 +19,7 @@ import tinycss2
 
 from briefgen.formats import Context, Edition
 from briefgen.formats.html import EDITION_CSS, back_links, level_headings
+from briefgen.i18n import N_, language
 from briefgen.pack import Pack
 
 XHTML = "http://www.w3.org/1999/xhtml"
@@ -33,8 +34,8 @@ DOCUMENTS = (("cover", ("cover", "front-matter")), ("caveats", ("caveats",)),
              ("sources", ("sources",)), ("keys", ("keys",)))
 BODY = "body"
 ORDER = ("cover", BODY, "caveats", "sources", "keys")
-TITLES = {"cover": "Cover and document control", BODY: "Briefing", "caveats": "Caveats",
-          "sources": "Sources", "keys": "Keys"}
+TITLES = {"cover": N_("Cover and document control"), BODY: N_("Briefing"),
+          "caveats": N_("Caveats"), "sources": N_("Sources"), "keys": N_("Keys")}
 PRINT_ONLY_RULES = {"page", "font-face"}
 
 
@@ -107,7 +108,7 @@ def build(pack: Pack, html: str, context: Context) -> Edition:
 
     roots = allowed_roots(context.project_root)
     blocked: list[str] = []
-    root = tinyhtml5.parse(level_headings(back_links(html)))
+    root = tinyhtml5.parse(level_headings(back_links(html, pack.lang)))
     body = root.find(f"{{{XHTML}}}body")
     assert body is not None
 
@@ -164,7 +165,8 @@ def build(pack: Pack, html: str, context: Context) -> Edition:
                 toc.append((level, f"{name}.xhtml#{heading.get('id')}", text))
 
     config = pack.project.config
-    lang = config.lang
+    lang = pack.lang
+    _ = language(lang).gettext
     title = f"{config.title}: {pack.area.meta.title}"
     marking = f"TLP:{pack.tlp}"
     files: list[tuple[str, bytes]] = []
@@ -173,14 +175,14 @@ def build(pack: Pack, html: str, context: Context) -> Edition:
         inner = "".join(ET.tostring(part, encoding="unicode") for part in parts[name])
         if f"{{{SVG}}}" in "".join(str(e.tag) for p in parts[name] for e in p.iter()):
             has_svg.add(name)
-        files.append((f"{name}.xhtml", _xhtml(lang, f"{TITLES[name]}: {title}", inner, marking)))
+        files.append((f"{name}.xhtml", _xhtml(lang, f"{_(TITLES[name])}: {title}", inner, marking)))
     css_texts = [contained_read(p.as_uri(), roots)[1].decode("utf-8", "replace")
                  for p in context.stylesheets]
     css_texts.append(EDITION_CSS.read_text("utf-8"))
     # No root font size: an e-reader's own setting decides.
     css_texts.append(f":root {{ --tlp-colour: {_tlp_colour(pack)}; font-size: 100%; }}")
     files.append(("style.css", stylesheet_for_epub(css_texts).encode()))
-    files.append(("nav.xhtml", _nav(lang, title, toc, marking)))
+    files.append(("nav.xhtml", _nav(lang, title, toc, marking, _("Section"))))
     files += [(name, data) for name, data, _ in media.values()]
     ledger = next((data for name, data, _ in context.embedded
                    if name == "claims-ledger.json"), None)
@@ -215,7 +217,8 @@ def _strip_ns(text: str) -> str:
     return text.replace(f' xmlns="{XHTML}"', "")
 
 
-def _nav(lang: str, title: str, toc: list[tuple[int, str, str]], marking: str) -> bytes:
+def _nav(lang: str, title: str, toc: list[tuple[int, str, str]], marking: str,
+         untitled: str = "Section") -> bytes:
     items: list[str] = []
     depth = 0
     for wanted, href, text in toc:
@@ -225,7 +228,7 @@ def _nav(lang: str, title: str, toc: list[tuple[int, str, str]], marking: str) -
         else:
             items.append("</li>" + "</ol></li>" * (depth - level))
         depth = level
-        items.append(f'<li><a href="{escape(href)}">{escape(text) or "Section"}</a>')
+        items.append(f'<li><a href="{escape(href)}">{escape(text) or escape(untitled)}</a>')
     items.append("</li>" + "</ol></li>" * (depth - 1) + "</ol>" if depth else "")
     body = (f'<nav epub:type="toc" id="toc" role="doc-toc"><h1>{escape(title)}</h1>'
             f"{''.join(items)}</nav>")

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from urllib.parse import urljoin
 
-from briefgen import paths
+from briefgen import i18n, paths
 from briefgen.formats import Context, Edition
 from briefgen.pack import Pack
 
@@ -83,10 +83,11 @@ def level_headings(html: str) -> str:
     return _HEADING.sub(fix, html)
 
 
-def back_links(html: str) -> str:
+def back_links(html: str, lang: str = "en") -> str:
     """The caveats' links back to where a claim is made: in print they show a page number
-    (CSS target-counter); on a screen they need words to be links at all."""
-    return _PAGEREF.sub(r'<a class="pageref" href="#\1">back to the text</a>', html)
+    (CSS target-counter); on a screen they need words to be links at all (in `lang`)."""
+    words = htmlmod.escape(i18n.language(lang).gettext("back to the text"))
+    return _PAGEREF.sub(lambda m: f'<a class="pageref" href="#{m[1]}">{words}</a>', html)
 
 
 def ledger_script(pack: Pack) -> str:
@@ -113,7 +114,7 @@ def edition_html(pack: Pack, html: str, context: Context, blocked: list[str]) ->
         return f"{match.group(1)}{htmlmod.escape(new or '', quote=True)}{match.group(3)}"
 
     html = _IMG_SRC.sub(embed, html)
-    html = level_headings(back_links(html))
+    html = level_headings(back_links(html, pack.lang))
     # A wide table scrolls inside itself on a phone: it takes the keyboard focus, so that
     # someone without a pointer can scroll it too.
     html = re.sub(r"<table\b", '<table tabindex="0"', html)
@@ -124,10 +125,11 @@ def edition_html(pack: Pack, html: str, context: Context, blocked: list[str]) ->
             + "".join(f"<style>{css}</style>" for css in styles if css))
     html = html.replace("</head>", head + "</head>", 1)
     marking = f"TLP:{pack.tlp}"
+    label = htmlmod.escape(i18n.language(pack.lang).gettext("Handling"), quote=True)
     html = re.sub(r"(<body\b[^>]*>)", lambda m: f'{m[1]}<header class="edition-tlp" '
-                  f'aria-label="Handling">{marking}</header><main>', html, count=1)
+                  f'aria-label="{label}">{marking}</header><main>', html, count=1)
     return html.replace("</body>", f'</main><footer class="edition-tlp end" '
-                        f'aria-label="Handling">{marking}</footer></body>', 1)
+                        f'aria-label="{label}">{marking}</footer></body>', 1)
 
 
 def build(pack: Pack, html: str, context: Context) -> Edition:
