@@ -29,6 +29,7 @@ from briefgen.schema import (
     normalise_tlp,
     validate,
 )
+from briefgen.suggest import closest
 from briefgen.yamlio import (
     FrontMatterDoc,
     LocDict,
@@ -408,12 +409,30 @@ def cross_check(project: Project) -> list[Diagnostic]:
     """Errors across files: unique ids, known references, markers that resolve."""
     sink = Collector()
     seen: dict[str, Location] = {}
+    ref_levels: dict[str, str] = {r.id: r.custom.tlp for r in project.references.values()}
+    claim_levels = {c.id: note.handling for area in project.areas for note in area.notes
+                    for c in note.claims}
+
+    def unknown(display: str, message: str, wrong: str, levels: dict[str, str], hint: str,
+                code: str, line: int | None = None, column: int | None = None) -> None:
+        """An unknown id, with "did you mean" the closest known one that is handled no
+        stricter than the place of the mistake: whoever may read the message may read the
+        id it suggests (a stricter id is never suggested, so the message stays readable)."""
+        place = project.handling_map.of(Location(display, line)) if \
+            project.handling_map else None
+        base = place or ("RED" if display.startswith("sources/") else "CLEAR")
+        match = closest(wrong, [i for i, level in levels.items()
+                                if TLP_ORDER[level] <= TLP_ORDER[base]])
+        if match is not None:
+            hint = f"did you mean '{match}'? {hint}"
+        sink.add(display, message, line=line, column=column, hint=hint, code=code)
+
+    ref_hint = f"add it to {REFERENCES_FILE} or fix the id"
     for area in project.areas:
         for item in area.meta.further_reading:
             if item.ref not in project.references:
-                sink.add(area.display, f"further_reading: unknown reference '{item.ref}'",
-                         hint=f"add it to {REFERENCES_FILE} or fix the id",
-                         code="unknown-reference")
+                unknown(area.display, f"further_reading: unknown reference '{item.ref}'",
+                        item.ref, ref_levels, ref_hint, "unknown-reference")
         for kj in area.meta.key_judgments:
             if kj.id in seen:
                 sink.add(area.display, f"duplicate id '{kj.id}'", code="duplicate-id",
@@ -428,10 +447,9 @@ def cross_check(project: Project) -> list[Diagnostic]:
             seen[claim.id] = claim.location
             for evidence in claim.spec.evidence:
                 if evidence.ref not in project.references:
-                    sink.add(claim.location.file, f"claim '{claim.id}': unknown reference "
-                             f"'{evidence.ref}'", line=claim.location.line,
-                             hint=f"add it to {REFERENCES_FILE} or fix the id",
-                             code="unknown-reference")
+                    unknown(claim.location.file, f"claim '{claim.id}': unknown reference "
+                            f"'{evidence.ref}'", evidence.ref, ref_levels, ref_hint,
+                            "unknown-reference", line=claim.location.line)
             if claim.spec.kind == "information" and (claim.spec.likelihood or
                                                      claim.spec.confidence):
                 sink.add(claim.location.file, f"claim '{claim.id}': likelihood and confidence "
@@ -453,12 +471,15 @@ def cross_check(project: Project) -> list[Diagnostic]:
                     hint = ("that claim belongs to another area; packs only reference their "
                             "own claims") if marker.target in seen else (
                         "define it under 'claims:' in a note of this area, or fix the id")
-                    sink.add(display, f"unknown claim '{marker.target}' in [[...]] marker",
-                             line=line, column=marker.column, hint=hint, code="unknown-claim")
+                    candidates = {} if marker.target in seen else {
+                        i: h for i, h in claim_levels.items() if i in own}
+                    unknown(display, f"unknown claim '{marker.target}' in [[...]] marker",
+                            marker.target, candidates, hint, "unknown-claim", line=line,
+                            column=marker.column)
                 elif marker.kind == "cite" and marker.target not in project.references:
-                    sink.add(display, f"unknown reference '{marker.target}' in citation",
-                             line=line, column=marker.column, code="unknown-reference",
-                             hint=f"add it to {REFERENCES_FILE} or fix the id")
+                    unknown(display, f"unknown reference '{marker.target}' in citation",
+                            marker.target, ref_levels, ref_hint, "unknown-reference",
+                            line=line, column=marker.column)
     return sink.diagnostics
 
 

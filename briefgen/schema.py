@@ -24,6 +24,7 @@ from pydantic_core import PydanticCustomError
 from briefgen.errors import TLP_ORDER as TLP_ORDER  # re-exported: the schema's levels
 from briefgen.errors import Collector
 from briefgen.paths import BUILTIN_AUDIENCES
+from briefgen.suggest import did_you_mean
 from briefgen.yamlio import LocDict, LocList
 
 
@@ -375,8 +376,11 @@ def validate(model: type[M], data: Any, display: str, sink: Collector,  # noqa: 
                 parent = _model_at(model, loc[:-1])
                 allowed = ", ".join(sorted(
                     (f.alias or n) for n, f in parent.model_fields.items())) if parent else ""
+                keys = [(f.alias or n) for n, f in parent.model_fields.items()] if parent else []
                 sink.add(display, f"unknown key '{where}'", line=line,
-                         hint=f"allowed keys here: {allowed}" if allowed else "remove it")
+                         hint=did_you_mean(str(loc[-1]) if loc else "", keys,
+                                           f"allowed keys here: {allowed}" if allowed
+                                           else "remove it"))
             elif kind == "missing":
                 sink.add(display, f"missing required key '{where}'",
                          line=line_of(data, loc[:-1]), hint="add it")
