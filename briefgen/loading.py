@@ -29,7 +29,7 @@ from briefgen.schema import (
     normalise_tlp,
     validate,
 )
-from briefgen.suggest import closest
+from briefgen.suggest import closest, did_you_mean
 from briefgen.yamlio import (
     FrontMatterDoc,
     LocDict,
@@ -211,6 +211,7 @@ def _raw_get(data: object, *keys: str) -> object:
 
 def _load_audiences(root: Path, sink: Collector, read_yaml: YamlReader) -> dict[str, Audience]:
     audiences: dict[str, Audience] = {}
+    raws: RawAudiences = {}
     styles = root / "styles"
     if not styles.is_dir():
         sink.add("styles/", "no styles/ folder",
@@ -226,22 +227,70 @@ def _load_audiences(root: Path, sink: Collector, read_yaml: YamlReader) -> dict[
                      hint="add audience.yaml (title, page_size, clearance ...)")
             continue
         raw = read_yaml(folder / "audience.yaml")
-        if raw is None:
+        if raw is not None:
+            raws[folder.name] = (display, folder, raw)
+    resolved: dict[str, tuple[object, tuple[Path, ...]] | None] = {}
+    for name in raws:
+        found = _resolve_audience(name, raws, resolved, (), sink)
+        if found is None:
             continue
-        base = None
-        # `extends:` names a built-in audience, never a path: only a name from the list is
-        # joined to briefgen's audiences folder (validation below reports any other value).
-        if isinstance(raw, LocDict) and raw.get("extends") in paths.BUILTIN_AUDIENCES:
-            base = paths.AUDIENCES / raw["extends"]
-            raw = _extend(raw, load_yaml_file(base / "audience.yaml", str(base)))
-        cfg = validate(AudienceConfig, raw, display, sink)
+        display, folder, _ = raws[name]
+        cfg = validate(AudienceConfig, found[0], display, sink)
         if cfg is not None:
-            audiences[folder.name] = Audience(folder.name, folder, cfg, base)
+            audiences[name] = Audience(name, folder, cfg, found[1])
     return audiences
 
 
+RawAudiences = dict[str, tuple[str, Path, object]]
+
+
+def _resolve_audience(name: str, raws: RawAudiences,
+                      resolved: dict[str, tuple[object, tuple[Path, ...]] | None],
+                      chain: tuple[str, ...], sink: Collector
+                      ) -> tuple[object, tuple[Path, ...]] | None:
+    """An audience's settings merged over those of the audiences it extends, and the folders
+    of those audiences, most general first; None when the chain is broken (reported).
+
+    `extends:` names an audience, never a path: the project's own audience of that name (one
+    of the folders listed in styles/), else a built-in one (a name from the list); nothing
+    else is ever joined to a folder. An audience that extends its own name (styles/analyst
+    with `extends: analyst`) extends the built-in one."""
+    if name in resolved:
+        return resolved[name]
+    display, _, raw = raws[name]
+    parent = raw.get("extends") if isinstance(raw, LocDict) else None
+    result: tuple[object, tuple[Path, ...]] | None = (raw, ())
+    if isinstance(parent, str) and parent in raws and parent != name:
+        assert isinstance(raw, LocDict)
+        if parent in chain:
+            cycle = [*chain[chain.index(parent):], name, parent]
+            sink.add(display, "audiences extend each other in a cycle: "
+                     + " -> ".join(cycle), line=raw.key_lines.get("extends", raw.line),
+                     hint="remove 'extends:' from one of them, or extend a built-in audience")
+            result = None
+        else:
+            base = _resolve_audience(parent, raws, resolved, (*chain, name), sink)
+            if base is None:
+                result = None
+            elif isinstance(base[0], LocDict):
+                result = (_extend(raw, base[0]), (*base[1], raws[parent][1]))
+    elif isinstance(parent, str) and parent in paths.BUILTIN_AUDIENCES:
+        assert isinstance(raw, LocDict)
+        base_dir = paths.AUDIENCES / parent
+        result = (_extend(raw, load_yaml_file(base_dir / "audience.yaml", str(base_dir))),
+                  (base_dir,))
+    elif parent is not None and isinstance(raw, LocDict):
+        known = sorted({*paths.BUILTIN_AUDIENCES, *(n for n in raws if n != name)})
+        sink.add(display, f"extends: no audience '{parent}'",
+                 line=raw.key_lines.get("extends", raw.line),
+                 hint=did_you_mean(str(parent), known, "audiences: " + ", ".join(known)))
+        result = None
+    resolved[name] = result
+    return result
+
+
 def _extend(own: LocDict, builtin: LocDict) -> LocDict:
-    """The built-in audience's settings, overridden key by key by the project's own."""
+    """The extended audience's settings, overridden key by key by the extending one's."""
     merged = LocDict({k: v for k, v in builtin.items() if k != "extends"})
     merged.update(own)
     merged.line, merged.key_lines = own.line, own.key_lines

@@ -23,7 +23,6 @@ from pydantic_core import PydanticCustomError
 
 from briefgen.errors import TLP_ORDER as TLP_ORDER  # re-exported: the schema's levels
 from briefgen.errors import Collector
-from briefgen.paths import BUILTIN_AUDIENCES
 from briefgen.suggest import did_you_mean
 from briefgen.yamlio import LocDict, LocList
 
@@ -105,7 +104,9 @@ class ProjectConfig(Strict):
 
 
 class AudienceConfig(Strict):
-    extends: Literal[BUILTIN_AUDIENCES] | None = None  # type: ignore[valid-type]
+    # An audience's name: the project's own (styles/NAME) or a built-in one; the loader
+    # resolves it (loading._resolve_audience), never as a path.
+    extends: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     title: str = Field(min_length=1)
     description: str = ""
     page_size: Literal["A4", "A5", "letter", "legal", "B5"] = "A4"
