@@ -120,6 +120,9 @@ def content_problem(path: Path) -> tuple[str, str]:
         return ("is not an image briefgen can read (PNG, JPEG, GIF, WebP, TIFF, BMP or SVG, "
                 "recognised by content, not by name)",
                 "save it in one of those formats from an image editor")
+    cut = _png_cut_short(path) if kind == "image/png" else ""
+    if cut:
+        return f"is corrupt or cut short (PNG: {cut})", _RESAVE
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -132,11 +135,31 @@ def content_problem(path: Path) -> tuple[str, str]:
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
         return (f"is corrupt or cut short ({kind.removeprefix('image/').upper()}: "
                 f"{exc or type(exc).__name__})",
-                "open it in an image editor and save it again, or export it anew")
+                _RESAVE)
     if width * height > MAX_PIXELS:
         return (f"has {width} x {height} pixels ({width * height / 1e6:.0f} megapixels, "
                 f"the limit is {MAX_PIXELS // 1_000_000})", _SCALE)
     return "", ""
 
 
+def _png_cut_short(path: Path) -> str:
+    """Why a PNG cannot hold the pixels its header claims ('' if it may): deflate packs at
+    most 1032 bytes into one, and each row holds a filter byte and at least a bit a pixel,
+    so a file much smaller than that is corrupt or cut short, not too big (a flipped bit in
+    the header's size must not be answered with "scale it down")."""
+    with path.open("rb") as handle:
+        head = handle.read(24)
+    if len(head) < 24 or head[12:16] != b"IHDR":
+        return ""
+    width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    least = height * (1 + (width + 7) // 8) // _DEFLATE_MAX_RATIO
+    size = path.stat().st_size
+    if size >= least:
+        return ""
+    return (f"its header claims {width} x {height} pixels, which {size:,} bytes cannot "
+            "hold")
+
+
+_DEFLATE_MAX_RATIO = 1032
+_RESAVE = "open it in an image editor and save it again, or export it anew"
 _SCALE = f"scale it down to at most {MAX_PIXELS // 1_000_000} megapixels"

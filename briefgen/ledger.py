@@ -18,6 +18,7 @@ from briefgen.errors import error
 from briefgen.model import Audience, Project
 from briefgen.pack import Pack, assemble
 from briefgen.schema import TLP_ORDER, Reference, normalise_tlp
+from briefgen.suggest import did_you_mean
 
 LEDGER_SCHEMA = "https://briefgen.invalid/schemas/ledger-1.json"
 PUBLIC = "CLEAR"  # the only marking a publishing format (ClaimReview) may carry
@@ -63,7 +64,8 @@ def export_audience(project: Project, name: str | None = None,
     audience = project.audiences.get(name)
     if audience is None:
         raise error("styles/", f"no audience '{name}'",
-                    hint=f"audiences: {', '.join(sorted(project.audiences)) or 'none'}")
+                    hint=did_you_mean(name, project.audiences, "audiences: " + (
+                        ", ".join(sorted(project.audiences)) or "none")))
     if clearance is None:
         return audience
     level = normalise_tlp(clearance)

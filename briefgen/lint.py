@@ -345,7 +345,7 @@ def _lint_dates(project: Project, sink: Collector) -> None:
         if ref.issued is None:
             sink.add(REFERENCES_FILE, f"reference '{ref.id}' has no date (issued)",
                      line=line, severity="warning", code="missing-date",
-                     hint="add issued: {date-parts: [[YYYY, M, D]]}; for an undated source "
+                     hint="add issued: YYYY-MM-DD (or YYYY-MM, YYYY); for an undated source "
                           "write issued: {literal: \"n.d.\"} and say in `note` how it was "
                           "dated")
             continue

@@ -29,6 +29,7 @@ from briefgen.schema import (
     normalise_tlp,
     validate,
 )
+from briefgen.suggest import closest, did_you_mean
 from briefgen.yamlio import (
     FrontMatterDoc,
     LocDict,
@@ -211,6 +212,7 @@ def _raw_get(data: object, *keys: str) -> object:
 
 def _load_audiences(root: Path, sink: Collector, read_yaml: YamlReader) -> dict[str, Audience]:
     audiences: dict[str, Audience] = {}
+    raws: RawAudiences = {}
     styles = root / "styles"
     if not styles.is_dir():
         sink.add("styles/", "no styles/ folder",
@@ -226,19 +228,19 @@ def _load_audiences(root: Path, sink: Collector, read_yaml: YamlReader) -> dict[
                      hint="add audience.yaml (title, page_size, clearance ...)")
             continue
         raw = read_yaml(folder / "audience.yaml")
-        if raw is None:
+        if raw is not None:
+            raws[folder.name] = (display, folder, raw)
+    resolved: dict[str, tuple[object, tuple[Path, ...]] | None] = {}
+    for name in raws:
+        found = _resolve_audience(name, raws, resolved, (), sink)
+        if found is None:
             continue
-        base = None
-        # `extends:` names a built-in audience, never a path: only a name from the list is
-        # joined to briefgen's audiences folder (validation below reports any other value).
-        if isinstance(raw, LocDict) and raw.get("extends") in paths.BUILTIN_AUDIENCES:
-            base = paths.AUDIENCES / raw["extends"]
-            raw = _extend(raw, load_yaml_file(base / "audience.yaml", str(base)))
-        cfg = validate(AudienceConfig, raw, display, sink)
+        display, folder, _ = raws[name]
+        cfg = validate(AudienceConfig, found[0], display, sink)
         if cfg is not None and cfg.lang is not None:
-            _check_lang(cfg.lang, display, _key_line(raw, "lang"), sink)
+            _check_lang(cfg.lang, display, _key_line(found[0], "lang"), sink)
         if cfg is not None:
-            audiences[folder.name] = Audience(folder.name, folder, cfg, base)
+            audiences[name] = Audience(name, folder, cfg, found[1])
     return audiences
 
 
@@ -250,8 +252,56 @@ def _check_lang(tag: str, file: str, line: int | None, sink: Collector) -> None:
                  "zh-CN), or add a catalog (README, 'Adding a language')")
 
 
+RawAudiences = dict[str, tuple[str, Path, object]]
+
+
+def _resolve_audience(name: str, raws: RawAudiences,
+                      resolved: dict[str, tuple[object, tuple[Path, ...]] | None],
+                      chain: tuple[str, ...], sink: Collector
+                      ) -> tuple[object, tuple[Path, ...]] | None:
+    """An audience's settings merged over those of the audiences it extends, and the folders
+    of those audiences, most general first; None when the chain is broken (reported).
+
+    `extends:` names an audience, never a path: the project's own audience of that name (one
+    of the folders listed in styles/), else a built-in one (a name from the list); nothing
+    else is ever joined to a folder. An audience that extends its own name (styles/analyst
+    with `extends: analyst`) extends the built-in one."""
+    if name in resolved:
+        return resolved[name]
+    display, _, raw = raws[name]
+    parent = raw.get("extends") if isinstance(raw, LocDict) else None
+    result: tuple[object, tuple[Path, ...]] | None = (raw, ())
+    if isinstance(parent, str) and parent in raws and parent != name:
+        assert isinstance(raw, LocDict)
+        if parent in chain:
+            cycle = [*chain[chain.index(parent):], name, parent]
+            sink.add(display, "audiences extend each other in a cycle: "
+                     + " -> ".join(cycle), line=raw.key_lines.get("extends", raw.line),
+                     hint="remove 'extends:' from one of them, or extend a built-in audience")
+            result = None
+        else:
+            base = _resolve_audience(parent, raws, resolved, (*chain, name), sink)
+            if base is None:
+                result = None
+            elif isinstance(base[0], LocDict):
+                result = (_extend(raw, base[0]), (*base[1], raws[parent][1]))
+    elif isinstance(parent, str) and parent in paths.BUILTIN_AUDIENCES:
+        assert isinstance(raw, LocDict)
+        base_dir = paths.AUDIENCES / parent
+        result = (_extend(raw, load_yaml_file(base_dir / "audience.yaml", str(base_dir))),
+                  (base_dir,))
+    elif parent is not None and isinstance(raw, LocDict):
+        known = sorted({*paths.BUILTIN_AUDIENCES, *(n for n in raws if n != name)})
+        sink.add(display, f"extends: no audience '{parent}'",
+                 line=raw.key_lines.get("extends", raw.line),
+                 hint=did_you_mean(str(parent), known, "audiences: " + ", ".join(known)))
+        result = None
+    resolved[name] = result
+    return result
+
+
 def _extend(own: LocDict, builtin: LocDict) -> LocDict:
-    """The built-in audience's settings, overridden key by key by the project's own."""
+    """The extended audience's settings, overridden key by key by the extending one's."""
     merged = LocDict({k: v for k, v in builtin.items() if k != "extends"})
     merged.update(own)
     merged.line, merged.key_lines = own.line, own.key_lines
@@ -419,12 +469,30 @@ def cross_check(project: Project) -> list[Diagnostic]:
     """Errors across files: unique ids, known references, markers that resolve."""
     sink = Collector()
     seen: dict[str, Location] = {}
+    ref_levels: dict[str, str] = {r.id: r.custom.tlp for r in project.references.values()}
+    claim_levels = {c.id: note.handling for area in project.areas for note in area.notes
+                    for c in note.claims}
+
+    def unknown(display: str, message: str, wrong: str, levels: dict[str, str], hint: str,
+                code: str, line: int | None = None, column: int | None = None) -> None:
+        """An unknown id, with "did you mean" the closest known one that is handled no
+        stricter than the place of the mistake: whoever may read the message may read the
+        id it suggests (a stricter id is never suggested, so the message stays readable)."""
+        place = project.handling_map.of(Location(display, line)) if \
+            project.handling_map else None
+        base = place or ("RED" if display.startswith("sources/") else "CLEAR")
+        match = closest(wrong, [i for i, level in levels.items()
+                                if TLP_ORDER[level] <= TLP_ORDER[base]])
+        if match is not None:
+            hint = f"did you mean '{match}'? {hint}"
+        sink.add(display, message, line=line, column=column, hint=hint, code=code)
+
+    ref_hint = f"add it to {REFERENCES_FILE} or fix the id"
     for area in project.areas:
         for item in area.meta.further_reading:
             if item.ref not in project.references:
-                sink.add(area.display, f"further_reading: unknown reference '{item.ref}'",
-                         hint=f"add it to {REFERENCES_FILE} or fix the id",
-                         code="unknown-reference")
+                unknown(area.display, f"further_reading: unknown reference '{item.ref}'",
+                        item.ref, ref_levels, ref_hint, "unknown-reference")
         for kj in area.meta.key_judgments:
             if kj.id in seen:
                 sink.add(area.display, f"duplicate id '{kj.id}'", code="duplicate-id",
@@ -439,10 +507,9 @@ def cross_check(project: Project) -> list[Diagnostic]:
             seen[claim.id] = claim.location
             for evidence in claim.spec.evidence:
                 if evidence.ref not in project.references:
-                    sink.add(claim.location.file, f"claim '{claim.id}': unknown reference "
-                             f"'{evidence.ref}'", line=claim.location.line,
-                             hint=f"add it to {REFERENCES_FILE} or fix the id",
-                             code="unknown-reference")
+                    unknown(claim.location.file, f"claim '{claim.id}': unknown reference "
+                            f"'{evidence.ref}'", evidence.ref, ref_levels, ref_hint,
+                            "unknown-reference", line=claim.location.line)
             if claim.spec.kind == "information" and (claim.spec.likelihood or
                                                      claim.spec.confidence):
                 sink.add(claim.location.file, f"claim '{claim.id}': likelihood and confidence "
@@ -464,12 +531,15 @@ def cross_check(project: Project) -> list[Diagnostic]:
                     hint = ("that claim belongs to another area; packs only reference their "
                             "own claims") if marker.target in seen else (
                         "define it under 'claims:' in a note of this area, or fix the id")
-                    sink.add(display, f"unknown claim '{marker.target}' in [[...]] marker",
-                             line=line, column=marker.column, hint=hint, code="unknown-claim")
+                    candidates = {} if marker.target in seen else {
+                        i: h for i, h in claim_levels.items() if i in own}
+                    unknown(display, f"unknown claim '{marker.target}' in [[...]] marker",
+                            marker.target, candidates, hint, "unknown-claim", line=line,
+                            column=marker.column)
                 elif marker.kind == "cite" and marker.target not in project.references:
-                    sink.add(display, f"unknown reference '{marker.target}' in citation",
-                             line=line, column=marker.column, code="unknown-reference",
-                             hint=f"add it to {REFERENCES_FILE} or fix the id")
+                    unknown(display, f"unknown reference '{marker.target}' in citation",
+                            marker.target, ref_levels, ref_hint, "unknown-reference",
+                            line=line, column=marker.column)
     return sink.diagnostics
 
 

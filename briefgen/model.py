@@ -94,12 +94,13 @@ class Audience:
     name: str
     directory: Path
     config: AudienceConfig
-    base: Path | None = None  # the built-in audience it extends, if any
+    # The folders of the audiences it extends (built-in or the project's), most general first.
+    bases: tuple[Path, ...] = ()
 
     @property
     def layers(self) -> list[Path]:
         """Folders that style this audience, most general first (built-in, then project)."""
-        return [p for p in (self.base, self.directory) if p is not None]
+        return [*self.bases, self.directory]
 
     def clears(self, tlp: str) -> bool:
         return TLP_ORDER[tlp] <= TLP_ORDER[self.config.clearance]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from briefgen.claims import Grading, Status, grade
-from briefgen.errors import Location
+from briefgen.errors import Diagnostic, Location
 from briefgen.markup import find_markers
 from briefgen.model import Area, Audience, Claim, Note, Project
 from briefgen.schema import TLP_ORDER, KeyJudgment, Reference
@@ -26,6 +26,17 @@ def missing_alt_text(pack: Pack) -> list[Location]:
     texts += [(n.display, n.body_line, n.images) for n in pack.notes]  # included notes only
     return [Location(display, first + image.line - 1, image.column)
             for display, first, found in texts for image, _ in found if not image.alt]
+
+
+def alt_text_problems(pack: Pack) -> list[Diagnostic]:
+    """An error for each image without alt text, if the pack's audience requires alt text
+    (the build refuses the pack; `check` reports the same)."""
+    if not pack.audience.config.require_alt_text:
+        return []
+    return [Diagnostic(where, "image without alt text",
+                       f"audience '{pack.audience.name}' requires alt text "
+                       "for every image: ![what it shows](file.png)")
+            for where in missing_alt_text(pack)]
 
 
 def most_restrictive(*labels: str) -> str:

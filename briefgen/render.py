@@ -28,7 +28,7 @@ from briefgen.claims import (
     origin,
 )
 from briefgen.errors import BriefgenError, Diagnostic, Location
-from briefgen.pack import Pack, confined, missing_alt_text
+from briefgen.pack import Pack, alt_text_problems, confined
 from briefgen.schema import Reference
 
 TLP_COLOURS = {  # FIRST TLP 2.0 / CISA colours, shown on black
@@ -308,11 +308,8 @@ def render_fragment(pack: Pack, template: str, **extra: object) -> str:
 
 
 def _context(pack: Pack) -> tuple[jinja2.Environment, dict[str, object]]:
-    if pack.audience.config.require_alt_text and (missing := missing_alt_text(pack)):
-        raise BriefgenError([Diagnostic(where, "image without alt text",
-                                        f"audience '{pack.audience.name}' requires alt text "
-                                        "for every image: ![what it shows](file.png)")
-                             for where in missing])
+    if missing := alt_text_problems(pack):
+        raise BriefgenError(missing)
     pack = confined(pack)  # templates see only what this audience may see
     language = i18n.language(pack.lang)
     _ = language.gettext

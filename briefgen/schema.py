@@ -7,6 +7,7 @@ the located YAML (see yamlio) along pydantic's error path to find the line.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -18,10 +19,11 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from briefgen.errors import TLP_ORDER as TLP_ORDER  # re-exported: the schema's levels
 from briefgen.errors import Collector
-from briefgen.paths import BUILTIN_AUDIENCES
+from briefgen.suggest import did_you_mean
 from briefgen.yamlio import LocDict, LocList
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -108,7 +110,9 @@ class ProjectConfig(Strict):
 
 
 class AudienceConfig(Strict):
-    extends: Literal[BUILTIN_AUDIENCES] | None = None  # type: ignore[valid-type]
+    # An audience's name: the project's own (styles/NAME) or a built-in one; the loader
+    # resolves it (loading._resolve_audience), never as a path.
+    extends: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     title: str = Field(min_length=1)
     description: str = ""
     page_size: Literal["A4", "A5", "letter", "legal", "B5"] = "A4"
@@ -164,9 +168,50 @@ class Name(Strict):
         return ", ".join(p for p in (self.family, self.given) if p)
 
 
+_CSL_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+CSL_DATE_HINT = ("write the date as YYYY-MM-DD, YYYY-MM or YYYY (like 2025-04-01), or as "
+                 "{date-parts: [[YYYY, M, D]]}; for an undated source write {literal: n.d.}")
+
+
+def csl_date(value: Any) -> Any:  # noqa: ANN401
+    """CSL-YAML tools write `issued: 2025-04-01`, `2025-04` or `2025` (YAML reads these as a
+    date, a string and an int): normalise them to `{date-parts: [[...]]}`."""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return {"date-parts": [[value.year, value.month, value.day]]}
+    if isinstance(value, bool):
+        raise PydanticCustomError("csl_date", "'{value}' is not a date",
+                                  {"value": str(value).lower()})
+    if isinstance(value, int):
+        value = str(value)
+    if isinstance(value, str):
+        match = _CSL_DATE.match(value.strip())
+        if not match:
+            raise PydanticCustomError(
+                "csl_date", "'{value}' is not a date (YYYY-MM-DD, YYYY-MM or YYYY)",
+                {"value": value})
+        parts = [int(p) for p in match.groups() if p is not None]
+        try:
+            dt.date(parts[0], *(parts[1:] + [1, 1][: 3 - len(parts)]))
+        except ValueError as exc:
+            raise PydanticCustomError("csl_date", "'{value}' is not a date: {reason}",
+                                      {"value": value, "reason": str(exc)}) from None
+        return {"date-parts": [parts]}
+    if isinstance(value, dict):
+        return value
+    raise PydanticCustomError(
+        "csl_date", "a date is YYYY-MM-DD, YYYY-MM, YYYY or {date-parts: [[YYYY, M, D]]}", {})
+
+
 class DateParts(Strict):
     date_parts: list[list[int]] | None = Field(None, alias="date-parts")
     literal: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _csl_string(cls, value: Any) -> Any:  # noqa: ANN401
+        return csl_date(value)
 
     @field_validator("date_parts")
     @classmethod
@@ -345,8 +390,11 @@ def validate(model: type[M], data: Any, display: str, sink: Collector,  # noqa: 
                 parent = _model_at(model, loc[:-1])
                 allowed = ", ".join(sorted(
                     (f.alias or n) for n, f in parent.model_fields.items())) if parent else ""
+                keys = [(f.alias or n) for n, f in parent.model_fields.items()] if parent else []
                 sink.add(display, f"unknown key '{where}'", line=line,
-                         hint=f"allowed keys here: {allowed}" if allowed else "remove it")
+                         hint=did_you_mean(str(loc[-1]) if loc else "", keys,
+                                           f"allowed keys here: {allowed}" if allowed
+                                           else "remove it"))
             elif kind == "missing":
                 sink.add(display, f"missing required key '{where}'",
                          line=line_of(data, loc[:-1]), hint="add it")
@@ -361,6 +409,7 @@ def validate(model: type[M], data: Any, display: str, sink: Collector,  # noqa: 
 
 
 _VALUE_HINTS = (  # pydantic error type prefix -> what to write instead
+    ("csl_date", CSL_DATE_HINT),
     ("int", "write a whole number, like 3"), ("float", "write a number, like 10.5"),
     ("bool", "write true or false"), ("date", "write the date as YYYY-MM-DD"),
     ("literal", "use one of the values listed"), ("enum", "use one of the values listed"),

@@ -85,7 +85,51 @@ def test_unknown_builtin_is_a_located_error(tmp_path):
     with pytest.raises(BriefgenError) as info:
         load_project(root)
     (message,) = [d.format() for d in info.value.diagnostics]
-    assert message.startswith("styles/board/audience.yaml:2: error: extends: Input should be")
+    assert message.startswith("styles/board/audience.yaml:2: error: extends: no audience "
+                              "'anlyst'")
+    assert "did you mean 'analyst'?" in message
+
+
+def test_audience_extends_a_project_audience_in_a_chain(tmp_path):
+    root = tmp_path / "p"
+    shutil.copytree(FIXTURE, root)
+    for name, text, css in (
+            ("house", "extends: analyst\ntitle: House\npage_size: A5\n", "--house: 1"),
+            ("board", "extends: house\ntitle: Board\nclearance: AMBER\n", "--board: 1"),
+            ("chair", "extends: board\ntitle: Chair\n", "--chair: 1")):
+        (root / "styles" / name).mkdir()
+        (root / "styles" / name / "audience.yaml").write_text(text)
+        (root / "styles" / name / "style.css").write_text(f":root {{ {css}; }}\n")
+    chair = load_project(root).audiences["chair"]
+    assert chair.config.title == "Chair" and chair.config.clearance == "AMBER"  # from board
+    assert chair.config.page_size == "A5" and chair.config.inline_grades  # house, analyst
+    from briefgen.build import stylesheets_for
+
+    assert [p.relative_to(p.parents[1]).as_posix() for p in stylesheets_for(chair)] == [
+        "templates/base.css", "analyst/style.css", "house/style.css", "board/style.css",
+        "chair/style.css"]
+
+
+@pytest.mark.parametrize(("links", "cycle"), [
+    ({"a": "b", "b": "a"}, "a -> b -> a"),
+    ({"a": "b", "b": "c", "c": "a"}, "a -> b -> c -> a"),
+    ({"x": "a", "a": "b", "b": "a"}, "a -> b -> a"),
+])
+def test_audiences_extending_each_other_in_a_cycle_are_refused(tmp_path, links, cycle):
+    from briefgen.errors import BriefgenError
+
+    root = tmp_path / "p"
+    shutil.copytree(FIXTURE, root)
+    for name, parent in links.items():
+        (root / "styles" / name).mkdir()
+        (root / "styles" / name / "audience.yaml").write_text(
+            f"title: {name}\nextends: {parent}\n")
+    with pytest.raises(BriefgenError) as info:
+        load_project(root)
+    (message,) = [d.format() for d in info.value.diagnostics]
+    assert ":2: error: audiences extend each other in a cycle: " + cycle in message
+    closing = cycle.split(" -> ")[-2]  # the extends line that closes the cycle
+    assert message.startswith(f"styles/{closing}/audience.yaml:2:")
 
 
 def test_repository_styles_extend_the_builtins():

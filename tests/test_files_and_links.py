@@ -42,15 +42,22 @@ def link_targets(pdf: Path) -> list[str]:
     return found
 
 
-def png(width: int, height: int) -> bytes:
-    """A tiny PNG file that claims `width` x `height` pixels (one compressed row suffices for
-    the header check; no decoder is asked to inflate it)."""
+def png(width: int, height: int, *, whole: bool = True) -> bytes:
+    """A black 1-bit PNG of `width` x `height` pixels, deflated to about a thousandth of its
+    rows (so a 400-megapixel image is a 50 kB file); `whole=False`: the same header with one
+    short row of data, a corrupt file that merely claims that size."""
     def chunk(kind: bytes, data: bytes) -> bytes:
         return (struct.pack(">I", len(data)) + kind + data
                 + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    if whole:
+        packer = zlib.compressobj(9)
+        row = b"\0" * (1 + (width + 7) // 8)
+        data = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    else:
+        data = zlib.compress(b"\0" * 16)
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b""))
+            + chunk(b"IDAT", data) + chunk(b"IEND", b""))
 
 
 # --- links ----------------------------------------------------------------------------------
@@ -162,6 +169,20 @@ def test_decompression_bombs_are_refused_with_a_located_error(basic_project, siz
     (problem,) = caught.value.diagnostics
     assert problem.format().startswith("sources/beta/10-only.md:12:1: error: image 'bomb.png' ")
     assert expected in problem.message
+
+
+@pytest.mark.parametrize("size", [(20000, 20000), (12000, 12000)])
+def test_a_small_file_claiming_a_huge_size_is_called_corrupt(basic_project, size):
+    # a flipped bit in the header, not an image to scale down (#22: every hint is true)
+    (basic_project / "sources" / "beta" / "bomb.png").write_bytes(png(*size, whole=False))
+    append(basic_project / "sources" / "beta" / "10-only.md", "\n![bomb](bomb.png)\n")
+    with pytest.raises(BriefgenError) as caught:
+        load_project(basic_project)
+    (problem,) = caught.value.diagnostics
+    assert problem.message.startswith("image 'bomb.png' is corrupt or cut short (PNG: its "
+                                      f"header claims {size[0]} x {size[1]} pixels")
+    assert "megapixels" not in problem.format() and "scale" not in problem.hint
+    assert "save it again" in problem.hint
 
 
 def test_replacing_an_image_rebuilds_the_packs_that_show_it(basic_project):

@@ -266,3 +266,28 @@ def test_original_title_prints_beside_the_title_in_its_own_language(basic_projec
     assert "In Chinese." in html
     embedded = b"".join(a.data for a in provenance.attachments(pack))
     assert "审计报告".encode() in embedded
+
+
+@pytest.mark.parametrize(("written", "parts"), [
+    ("2020-01-02", [2020, 1, 2]),  # YAML reads this as a date
+    ("2020-01", [2020, 1]),  # ... this as a string
+    ("2020", [2020]),  # ... and this as an int
+    ('"2020-1-2"', [2020, 1, 2]),
+])
+def test_csl_date_strings_become_date_parts(basic_project, written, parts):
+    refs = basic_project / "sources/references.yaml"
+    edit(refs, "  issued: {date-parts: [[2020, 1, 2]]}\n", f"  issued: {written}\n")
+    project = load_project(basic_project)
+    issued = [r for r in project.references.values() if r.issued and r.issued.date_parts
+              and r.issued.date_parts[0][0] == 2020]
+    assert [r.issued.date_parts for r in issued] == [[parts]]
+
+
+@pytest.mark.parametrize("written", ["2020-13", "2020-02-30", "yesterday", "[2020]", "true"])
+def test_malformed_csl_date_is_located_with_a_true_hint(basic_project, written):
+    refs = basic_project / "sources/references.yaml"
+    edit(refs, "  issued: {date-parts: [[2020, 1, 2]]}\n", f"  issued: {written}\n")
+    (msg,) = problems(basic_project)
+    assert msg.startswith("sources/references.yaml:5: error: ")
+    assert "YYYY-MM-DD" in msg
+    assert "valid dictionary" not in msg and "key: value" not in msg

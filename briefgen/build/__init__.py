@@ -42,6 +42,7 @@ from briefgen.loading import audience_file_problems
 from briefgen.model import Audience, Project, stylesheets_for
 from briefgen.pack import assemble, confined, visible_digest
 from briefgen.paths import output_folder
+from briefgen.suggest import did_you_mean
 
 __all__ = ["DEFAULT_TIMEOUT", "MANIFEST", "WORKER_GC_THRESHOLD", "BuildOptions", "Job",
            "PackResult", "PackStatus", "atomic_write", "build", "input_hash",
@@ -275,7 +276,8 @@ def _selection(project: Project, options: BuildOptions) -> tuple[list[str], list
     for slug in areas:
         if slug not in known_areas:
             raise error("sources/", f"no area '{slug}'",
-                        hint=f"areas: {', '.join(known_areas) or 'none'}")
+                        hint=did_you_mean(slug, known_areas,
+                                          f"areas: {', '.join(known_areas) or 'none'}"))
     if (options.book or project.config.book) and BOOK in known_areas:
         raise error("sources/book/", "an area may not be called 'book' when the book is built: "
                     "the book is written as output/<audience>/book.pdf",
@@ -284,7 +286,8 @@ def _selection(project: Project, options: BuildOptions) -> tuple[list[str], list
     for name in audiences:
         if name not in project.audiences:
             raise error("styles/", f"no audience '{name}'",
-                        hint=f"audiences: {', '.join(sorted(project.audiences)) or 'none'}")
+                        hint=did_you_mean(name, project.audiences, "audiences: " + (
+                            ", ".join(sorted(project.audiences)) or "none")))
     return areas, audiences
 
 

@@ -37,6 +37,12 @@ def check_project(args: argparse.Namespace, root: Path) -> int:
         diagnostics = [d for audience in project.audiences.values()
                        for d in audience_file_problems(project.root, audience.directory)]
         diagnostics += project.warnings
+        from briefgen.predict import build_problems
+
+        if project.handling_map is not None:
+            diagnostics += project.handling_map.classify(build_problems(project))
+        else:
+            diagnostics += build_problems(project)
     except BriefgenError as exc:
         project, diagnostics = None, exc.diagnostics
     failed = any(d.severity == "error" for d in diagnostics) or (args.strict and diagnostics)

@@ -26,13 +26,16 @@ def add(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> Non
 def run(args: argparse.Namespace) -> int:
     from briefgen.loading import load_project
     from briefgen.paths import find_root
+    from briefgen.suggest import did_you_mean
 
     project = load_project(find_root(args.project or Path.cwd()))
     if args.area:
         known = {a.slug for a in project.areas}
         for slug in args.area:
             if slug not in known:
-                return usage(f"no area '{slug}' (areas: {', '.join(sorted(known))})")
+                suggestion = did_you_mean(slug, known)
+                return usage(f"no area '{slug}' (areas: {', '.join(sorted(known))})"
+                             + (f"; {suggestion}" if suggestion else ""))
     from briefgen.ledger import PUBLIC, claim_review, export, export_audience
 
     audience = export_audience(project, args.audience, args.clearance)

@@ -56,6 +56,7 @@ def run_bundle(args: argparse.Namespace) -> int:
     from briefgen.distribute.bundle import bundle
     from briefgen.loading import load_project
     from briefgen.paths import find_root, output_folder
+    from briefgen.suggest import did_you_mean
 
     recipients = None
     if args.recipients is not None:
@@ -67,7 +68,8 @@ def run_bundle(args: argparse.Namespace) -> int:
         from briefgen.errors import error
 
         raise error("styles/", f"no audience '{args.audience}'",
-                    hint=f"audiences: {', '.join(sorted(project.audiences))}")
+                    hint=did_you_mean(args.audience, project.audiences,
+                                      f"audiences: {', '.join(sorted(project.audiences))}"))
     out = output_folder(project.root, args.out)
     if args.shards and args.build:
         from briefgen.commands.common import usage

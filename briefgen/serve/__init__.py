@@ -23,6 +23,7 @@ from typing import Any, TextIO
 from briefgen.serve.http import make_server
 from briefgen.serve.pages import Preview
 from briefgen.serve.pdfs import Builder
+from briefgen.suggest import did_you_mean
 
 POLL_SECONDS = 0.4
 DEFAULT_PORT = 8000
@@ -47,7 +48,9 @@ def _serve(args: argparse.Namespace, root: Path, console: Console) -> int:
     project = preview.state.project
     if args.audience and project is not None and args.audience not in project.audiences:
         known = ", ".join(sorted(project.audiences)) or "none"
-        console.problem(f"briefgen: error: no audience '{args.audience}' (audiences: {known})")
+        suggestion = did_you_mean(args.audience, project.audiences)
+        console.problem(f"briefgen: error: no audience '{args.audience}' (audiences: {known})"
+                        + (f"; {suggestion}" if suggestion else ""))
         return 2
     if not _is_loopback(args.host):
         console.problem(f"briefgen serve: warning: listening on {args.host}, which is not a "
