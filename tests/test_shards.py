@@ -61,6 +61,7 @@ def test_bundling_the_shards_gives_the_full_builds_bundle(shards):
 def test_a_missing_mixed_or_stale_shard_is_refused(shards, tmp_path):
     root = tmp_path / "p"
     shutil.copytree(shards / "p", root)
+    shutil.rmtree(root / "output" / "bundles", ignore_errors=True)  # another test's bundle
     two = ["--from", str(shards / "s1"), "--from", str(shards / "s2")]
     missing = run(root, "bundle", "--audience", "study-group", *two)
     assert missing.returncode == 1 and "shard 3/3 is missing" in missing.stderr
