@@ -7,6 +7,7 @@ the located YAML (see yamlio) along pydantic's error path to find the line.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -133,9 +134,35 @@ class Name(Strict):
         return ", ".join(p for p in (self.family, self.given) if p)
 
 
+DATE_STRING = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+DATE_FORMS = "write the date as YYYY-MM-DD, YYYY-MM or YYYY (or date-parts: [[2025, 4, 1]])"
+
+
+def date_from_string(value: Any) -> Any:  # noqa: ANN401
+    """CSL-YAML's date forms beside `date-parts`: `2025-10-21` (which YAML reads as a date),
+    `2025-04`, `2025` (read as a whole number), each turned into `{date-parts: [[...]]}`."""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return {"date-parts": [[value.year, value.month, value.day]]}
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str):
+        found = DATE_STRING.match(value.strip())
+        if not found:
+            raise ValueError(f"'{value}' is not a date")
+        return {"date-parts": [[int(x) for x in found.groups() if x is not None]]}
+    return value
+
+
 class DateParts(Strict):
     date_parts: list[list[int]] | None = Field(None, alias="date-parts")
     literal: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:  # noqa: ANN401
+        return date_from_string(value)
 
     @field_validator("date_parts")
     @classmethod
@@ -143,7 +170,10 @@ class DateParts(Strict):
         if value is not None and (len(value) != 1 or not 1 <= len(value[0]) <= 3):
             raise ValueError("date-parts is [[year]], [[year, month]] or [[year, month, day]]")
         if value is not None:
-            dt.date(value[0][0], *(value[0][1:] + [1, 1][: 3 - len(value[0])]))
+            try:
+                dt.date(value[0][0], *(value[0][1:] + [1, 1][: 3 - len(value[0])]))
+            except ValueError:
+                raise ValueError(f"{value[0]} is not a date") from None
         return value
 
     def display(self) -> str:
@@ -318,6 +348,10 @@ def validate(model: type[M], data: Any, display: str, sink: Collector,  # noqa: 
                 sink.add(display, f"{where}: '{err['input']}' is not a DOI", line=line,
                          hint="write the DOI alone, like 10.1234/abc.2021.3 (a doi.org link "
                          "goes in URL)")
+            elif kind in ("value_error", "model_type") and {"issued", "accessed"} & set(loc):
+                message = (str(err["msg"]).removeprefix("Value error, ")
+                           if kind == "value_error" else "this is not a date")
+                sink.add(display, f"{where}: {message}", line=line, hint=DATE_FORMS)
             else:
                 sink.add(display, f"{where or what or 'value'}: {err['msg']}", line=line,
                          hint=_value_hint(kind))
