@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from briefgen import __version__, markup, paths
 from briefgen.chart import claims_chart
+from briefgen.citations import Styled, format_references, style_text
 from briefgen.claims import (
     CREDIBILITY_WORDS,
     LIKELIHOOD_SCALE,
@@ -183,6 +184,7 @@ class PackRenderer:
     def __init__(self, pack: Pack) -> None:
         self.pack = pack
         self.uses: dict[str, list[str]] = {}   # claim id -> anchor ids of its markers
+        self.styled = styled_references(pack)
 
     def not_in_pack(self, kind: str, ident: str) -> BriefgenError:
         """A text this pack shows names a claim or source the pack does not hold. The checks
@@ -210,8 +212,18 @@ class PackRenderer:
                 f'<span class="status-word">{escape(grading.status.value)}</span></a>')
 
     def citation(self, items: list[tuple[str, str]]) -> str:
+        """Footnotes (one per source; after the first, a call carries a separator so that
+        notes 8, 9, 10 read "8, 9, 10"), or an inline citation: numbered, or by the style."""
         if self.pack.audience.config.citations == "footnotes":
-            return "".join(self.footnote(ref_id, locator) for ref_id, locator in items)
+            return "".join(self.footnote(ref_id, locator, more=i > 0)
+                           for i, (ref_id, locator) in enumerate(items))
+        if self.styled is not None:
+            for ref_id, _ in items:
+                if ref_id not in self.pack.references:
+                    raise self.not_in_pack("source", ref_id)
+            text = self.styled.cite(items)
+            return (f'<span class="cite styled"><a href="#ref-{escape(items[0][0])}">'
+                    f"{text}</a></span>")
         inner = []
         for ref_id, locator in items:
             number = self.pack.citation_numbers.get(ref_id)
@@ -221,16 +233,25 @@ class PackRenderer:
             inner.append(f'<a href="#ref-{escape(ref_id)}">{number}</a>{loc}')
         return f'<span class="cite">[{"; ".join(inner)}]</span>'
 
-    def footnote(self, ref_id: str, locator: str) -> str:
-        """A citation as a page footnote: short title, grade, locator, and its number."""
+    def footnote(self, ref_id: str, locator: str, more: bool = False) -> str:
+        """A citation as a page footnote. Without a style: the title (a link to its entry),
+        the locator, then the source's number in the list of sources and its grade, as
+        "Title, art. 1 (source 3, A)." (the footnote's own number is the page's marker, so
+        the source number is named, not bracketed). With a style: the style's citation and
+        the grade."""
         number = self.pack.citation_numbers.get(ref_id)
         if number is None:
             raise self.not_in_pack("source", ref_id)
         ref = self.pack.references[ref_id]
+        grade = escape(ref.custom.reliability)
+        classes = "footnote footnote-more" if more else "footnote"
+        if self.styled is not None:
+            text = self.styled.cite([(ref_id, locator)])
+            return (f'<span class="{classes}">{text} <a class="note-grade" '
+                    f'href="#ref-{escape(ref_id)}">({grade})</a></span>')
         loc = f", {escape(locator)}" if locator else ""
-        return (f'<span class="footnote"><a href="#ref-{escape(ref_id)}">[{number}]</a> '
-                f'<cite>{escape(ref.title)}</cite> ({escape(ref.custom.reliability)}){loc}.'
-                "</span>")
+        return (f'<span class="{classes}"><a href="#ref-{escape(ref_id)}"><cite>'
+                f'{escape(ref.title)}</cite></a>{loc} (source {number}, {grade}).</span>')
 
     def link(self, href: str) -> str | None:
         """Web, mail and in-pack anchors as they are; a link to another note of this pack
@@ -258,6 +279,19 @@ class PackRenderer:
         return Markup(markup.render(text, claim=self.claim_marker, cite=self.citation,
                                     heading_shift=heading_shift, link=self.link,
                                     image=self.image(text_file)))
+
+
+def styled_references(pack: Pack) -> Styled | None:
+    """The confined pack's references formatted by its audience's `citation_style`, if any."""
+    name = pack.audience.config.citation_style
+    if name is None:
+        return None
+    root = pack.project.root
+    try:
+        display = (pack.audience.directory / "audience.yaml").relative_to(root).as_posix()
+    except ValueError:
+        display = f"audience '{pack.audience.name}'"
+    return format_references(style_text(name, root, display), name, pack.references)
 
 
 def render_html(pack: Pack) -> str:
@@ -291,6 +325,7 @@ def _context(pack: Pack) -> tuple[jinja2.Environment, dict[str, object]]:
         pack=pack, project=config, area=pack.area.meta, area_slug=pack.area.slug,
         audience=pack.audience.config, audience_name=pack.audience.name,
         notes=notes, scope=scope, source_summary=source_summary, uses=renderer.uses,
+        styled_entries=renderer.styled.entries if renderer.styled else None,
         Status=Status, sections=sections,
         origins={c.id: origin(c.spec, pack.references) for c in pack.claims},
         chart=Markup(claims_chart(pack.gradings.values(), pack.audience.config.palette,

@@ -104,6 +104,9 @@ class AudienceConfig(Strict):
     inline_grades: bool = False
     explain_grades: bool = True
     citations: Literal["inline", "footnotes"] = "inline"
+    # A CSL style for entries, citations and footnotes: a shipped style's name
+    # (citations.SHIPPED) or a .csl file of the project; none keeps briefgen's own entries.
+    citation_style: str | None = None
     palette: Literal["colour", "greyscale"] = "colour"
     chart: bool = True
     require_alt_text: bool = False

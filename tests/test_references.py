@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from briefgen.citations import CSL_DIR as CSL
+from briefgen.citations import SHIPPED, format_references, style_text
 from briefgen.errors import BriefgenError
 from briefgen.loading import load_project
+from briefgen.schema import Reference
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 REFS = "sources/references.yaml"
 
@@ -59,3 +67,96 @@ def test_accessed_takes_the_same_forms(basic_project):
     project = load_project(basic_project)
     assert any(r.accessed and r.accessed.date_parts == [[2024, 5]]
                for r in project.references.values())
+
+
+# Citation styles -----------------------------------------------------------------------------
+
+def build(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "briefgen", "build", *args], check=False,
+                          cwd=root,
+                          capture_output=True, text=True, timeout=600)
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+@pytest.fixture(scope="module")
+def styled(tmp_path_factory) -> Path:
+    """The fixture project with three audiences: APA inline, Chicago notes in footnotes
+    (cleared for the AMBER memo), and a project .csl file."""
+    root = tmp_path_factory.mktemp("styles") / "p"
+    shutil.copytree(FIXTURES / "basic", root)
+    for name, text in {
+        "apa": "title: APA\nextends: analyst\ncitation_style: apa\n",
+        "notes": "title: Notes\nextends: study-group\nclearance: AMBER\n"
+                 "citation_style: chicago-notes-bibliography\n",
+        "own": "title: Own\ncitation_style: styles/own/mine.csl\n",
+    }.items():
+        (root / "styles" / name).mkdir()
+        (root / "styles" / name / "audience.yaml").write_text(text)
+    shutil.copy(CSL / "apa.csl", root / "styles/own/mine.csl")
+    proc = build(root, "--audience", "apa", "--audience", "notes", "--audience", "own",
+                 "--area", "alpha")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return root
+
+
+def test_apa_formats_entries_and_in_text_citations_with_the_grade(styled):
+    text = pdf_text(styled / "output/apa/alpha.pdf")
+    flat = " ".join(text.split())
+    assert "registration (Law Alpha, 2020, art. 1)." in flat  # in-text, author-date
+    sources = flat.split("Sources and grades")[-1]
+    assert "C Doe, J. (2019). Paper Charlie. Fairly reliable." in sources  # APA, with grade
+    assert "A Law Alpha (2020). Completely reliable; primary record." in sources
+    assert "[1," not in flat                                # no numbered citations left
+    assert "CANARY-REF-7781" not in flat                    # withheld: never formatted
+
+
+def test_chicago_notes_in_footnotes_with_separated_calls(styled):
+    flat = " ".join(pdf_text(styled / "output/notes/alpha.pdf").split())
+    assert "1. Law Alpha (2020), art. 1. (A)" in flat   # a note, then its grade
+    assert "C Doe, J. Paper Charlie. May 2019." in flat.split("Sources and grades")[-1]
+    assert "CANARY-REF-7781" in flat                              # cleared for AMBER
+    assert "[1]" not in flat.split("Sources and grades")[0]
+
+
+def test_a_project_csl_file_is_used_and_must_stay_inside(styled, tmp_path):
+    flat = " ".join(pdf_text(styled / "output/own/alpha.pdf").split())
+    assert "(Law Alpha, 2020, art. 1)" in flat
+    root = tmp_path / "p"
+    shutil.copytree(styled, root, ignore=shutil.ignore_patterns("output", ".briefgen*"))
+    outside = tmp_path / "outside.csl"
+    shutil.copy(CSL / "apa.csl", outside)
+    (root / "styles/own/mine.csl").unlink()
+    (root / "styles/own/mine.csl").symlink_to(outside)
+    proc = build(root, "--audience", "own", "--area", "alpha")
+    assert proc.returncode != 0
+    assert "mine.csl" in proc.stdout + proc.stderr and "Traceback" not in proc.stderr
+    (root / "styles/own/mine.csl").unlink()
+    (root / "styles/own/mine.csl").write_text(
+        '<?xml version="1.0"?><!DOCTYPE s [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        '<style xmlns="http://purl.org/net/xbiblio/csl">&x;</style>')
+    proc = build(root, "--audience", "own", "--area", "alpha")
+    assert proc.returncode != 0 and "DOCTYPE" in proc.stdout + proc.stderr
+    assert "root:" not in proc.stdout + proc.stderr
+
+
+def test_shipped_styles_keep_their_licence():
+    for name in SHIPPED:
+        text = (CSL / f"{name}.csl").read_text()
+        assert 'license="http://creativecommons.org/licenses/by-sa/3.0/"' in text
+        assert "<author>" in text and "<id>http://www.zotero.org/styles/" in text
+
+
+def test_style_text_is_escaped_not_markup():
+    ref = Reference.model_validate({
+        "id": "x", "type": "book", "title": "A <b>bold</b> & odd title",
+        "author": [{"family": "O<i>x"}], "issued": 2020,
+        "custom": {"reliability": "B", "descriptor": "d"}})
+    for name in SHIPPED:
+        styled = format_references(style_text(name, Path("."), "a"), name, {"x": ref})
+        html = styled.entries["x"] or styled.cite([("x", "p. 3")])
+        assert "A &lt;b&gt;bold&lt;/b&gt; &amp; " in html and "<b>" not in html
+        assert "O&lt;i&gt;x" in html
