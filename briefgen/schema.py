@@ -210,6 +210,9 @@ class ReferenceGrading(Strict):
     # This reference is a copy (mirror, reproduction) of another publisher's text: name the
     # original publisher or its address. Printed in the bibliography.
     copy_of: str | None = None
+    # false: a reference imported (`briefgen import-refs`) and not graded yet; its
+    # `reliability: F` is a placeholder and lint `ungraded-source` says so until it is graded.
+    graded: bool = True
 
 
 class Reference(Strict):

@@ -160,3 +160,149 @@ def test_style_text_is_escaped_not_markup():
         html = styled.entries["x"] or styled.cite([("x", "p. 3")])
         assert "A &lt;b&gt;bold&lt;/b&gt; &amp; " in html and "<b>" not in html
         assert "O&lt;i&gt;x" in html
+
+
+# import-refs ---------------------------------------------------------------------------------
+
+BIBTEX = r"""@article{kim2021,
+  author = {Kim, Soo-jin and M{\"u}ller, Anna},
+  title = {Border checks at scale},
+  journal = {Journal of Border Studies},
+  year = {2021}, month = mar, volume = {12}, number = {3}, pages = {45--67},
+  doi = {10.5555/jbs.2021.12}
+}
+@techreport{again,
+  author = {{Audit Office}},
+  title = {Report Bravo copy},
+  institution = {Audit Office}, year = {2021},
+  doi = {10.5555/JBS.2021.12}
+}
+@misc{report-b, title = {Same id as the fixture's}, year = {2020}}
+"""
+
+CSL_JSON = """[
+  {"id": "http://zotero.org/users/1/items/ABCD", "type": "webpage",
+   "title": "Immigration statistics 2023",
+   "author": [{"family": "Berg", "given": "Lena", "non-dropping-particle": "van den"}],
+   "issued": {"date-parts": [["2023", 4]]}, "accessed": {"raw": "2024-01-05"},
+   "URL": "https://stats.example.org/immigration/2023/", "container-title": "Stats portal"},
+  {"id": "dup-url", "type": "webpage", "title": "Same page",
+   "URL": "http://www.stats.example.org/immigration/2023"}
+]
+"""
+
+RIS = """TY  - RPRT
+AU  - Okafor, Chinedu
+TI  - Annual report on customs cooperation
+PY  - 2022///
+PB  - Customs Council
+UR  - https://customs.example.net/report-2022
+ER  -
+
+TY  - NEWS
+TI  - A story without an author
+DA  - 2019/06/01/
+T2  - The Daily Example
+ER  -
+"""
+
+
+def import_refs(root: Path, file: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "briefgen", "import-refs", str(file)],
+                          cwd=root, capture_output=True, text=True, timeout=120, check=False)
+
+
+def check(root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "briefgen", "check"], cwd=root,
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def imported(basic_project: Path, name: str, text: str) -> tuple[str, str, str]:
+    refs = basic_project / REFS
+    before = refs.read_bytes()
+    source = basic_project.parent / name
+    source.write_text(text)
+    proc = import_refs(basic_project, source)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    after = refs.read_bytes()
+    assert after.startswith(before)                     # the file kept byte for byte
+    added = after[len(before):].decode()
+    checked = check(basic_project)
+    assert checked.returncode == 0, checked.stdout + checked.stderr  # still a valid project
+    return proc.stdout, added, checked.stdout + checked.stderr
+
+
+def test_import_bibtex(basic_project):
+    out, added, checked = imported(basic_project, "refs.bib", BIBTEX)
+    assert "added 1 reference(s) to sources/references.yaml: kim2021" in out
+    assert "refs.bib:8: 'again' left out: same DOI as 'kim2021'" in out
+    assert "refs.bib:14: 'report-b' left out: same id as 'report-b' (sources/references.yaml:7)" \
+        in out
+    project = load_project(basic_project)
+    ref = project.references["kim2021"]
+    assert [a.display() for a in ref.author] == ["Kim, Soo-jin", "Müller, Anna"]
+    assert ref.issued is not None and ref.issued.date_parts == [[2021, 3]]
+    assert (ref.type, ref.container_title, ref.page, ref.issue, ref.DOI) == (
+        "article-journal", "Journal of Border Studies", "45–67", "3", "10.5555/jbs.2021.12")
+    assert ref.custom.reliability == "F" and ref.custom.graded is False
+    assert "graded: false" in added
+    assert "warning: reference 'kim2021' is not graded yet" in checked
+    assert "[ungraded-source]" in checked or "ungraded-source" in checked
+
+
+def test_import_csl_json(basic_project):
+    out, added, checked = imported(basic_project, "zotero.json", CSL_JSON)
+    assert "'dup-url' left out: same URL as 'van-den-berg-2023-immigration'" in out
+    ref = load_project(basic_project).references["van-den-berg-2023-immigration"]
+    assert "issued: 2023-04" in added
+    assert [a.display() for a in ref.author] == ["van den Berg, Lena"]
+    assert ref.issued is not None and ref.issued.date_parts == [[2023, 4]]
+    assert ref.accessed is not None and ref.accessed.date_parts == [[2024, 1, 5]]
+    assert "ungraded-source" in checked
+
+
+def test_import_ris(basic_project):
+    out, _, checked = imported(basic_project, "export.ris", RIS)
+    assert "ungraded-source" in checked
+    assert "added 2 reference(s)" in out
+    refs = load_project(basic_project).references
+    report = refs["okafor-2022-annual"]
+    assert (report.type, report.publisher, report.URL) == (
+        "report", "Customs Council", "https://customs.example.net/report-2022")
+    assert report.issued is not None and report.issued.date_parts == [[2022]]
+    story = refs["2019-story"]
+    assert story.type == "article-newspaper" and story.container_title == "The Daily Example"
+    assert story.issued is not None and story.issued.date_parts == [[2019, 6, 1]]
+
+
+@pytest.mark.parametrize(("name", "text", "where"), [
+    ("bad.bib", "@article{ok, title = {Fine}, year = {2020}}\n\n@book{broken,\n  title = {Oops\n",
+     "bad.bib:3: error: this BibTeX entry cannot be read"),
+    ("bad.json", '[{"id": "a", "title": "x"},\n {"id": "b" "title": "y"}]',
+     "bad.json:2: error: not JSON"),
+    ("bad.ris", "TY  - JOUR\nTI  - never closed\n", "bad.ris:1: error: a RIS record is not closed"),
+    ("bad.txt", "anything", "bad.txt: error: cannot tell the format"),
+    ("untitled.bib", "@misc{nameless, year = {2020}}\n",
+     "untitled.bib:1: error: entry 'nameless': missing required key 'title'"),
+])
+def test_unreadable_input_is_a_located_error_and_nothing_is_written(basic_project, name, text,
+                                                                     where):
+    refs = basic_project / REFS
+    before = refs.read_bytes()
+    source = basic_project.parent / name
+    source.write_text(text)
+    proc = import_refs(basic_project, source)
+    assert proc.returncode == 1
+    assert where in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert refs.read_bytes() == before
+
+
+def test_a_duplicate_of_a_withheld_reference_does_not_print_its_id(basic_project):
+    source = basic_project.parent / "memo.bib"
+    source.write_text("@report{secret-memo, title = {Anything}, year = {2020}}\n")
+    out = import_refs(basic_project, source).stdout
+    assert "memo.bib:1: an entry left out: same id as a reference (id withheld: TLP:AMBER) " \
+        "(sources/references.yaml:29)" in out
+    assert "secret-memo" not in out
+    assert "CANARY" not in out

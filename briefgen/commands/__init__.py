@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from briefgen import __version__
-from briefgen.commands import build, check, claims, diff, distribute, init, serve
+from briefgen.commands import build, check, claims, diff, distribute, import_refs, init, serve
 from briefgen.commands.common import (
     EXIT_CLOSED_PIPE,
     EXIT_PROBLEMS,
@@ -22,7 +22,7 @@ from briefgen.commands.common import (
 )
 from briefgen.errors import BriefgenError
 
-COMMANDS = (build, check, claims, diff, init, serve, distribute)
+COMMANDS = (build, check, claims, diff, init, serve, distribute, import_refs)
 
 
 def parser() -> argparse.ArgumentParser:
