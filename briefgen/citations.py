@@ -25,10 +25,10 @@ from markupsafe import Markup
 
 from briefgen import paths, yamlio
 from briefgen.errors import BriefgenError, Diagnostic, Location
-from briefgen.schema import Reference
+from briefgen.schema import SHIPPED_STYLES, Reference
 
 CSL_DIR = Path(__file__).parent / "csl"
-SHIPPED = ("apa", "chicago-notes-bibliography")
+SHIPPED = SHIPPED_STYLES
 # A locator's own label (`p. 4`, `paras. 2-3`) as a CSL label, so no style prints "p. p. 4";
 # any other locator (`art. 1`, `Annex B`) follows the citation as written.
 LABEL = re.compile(r"^(pp|p|paras|para|ch|sec|§|fig|n|vol|l)\.?\s*(\d.*)$", re.IGNORECASE)

@@ -8,6 +8,7 @@ Templates come from `styles/<audience>/templates/` first, then the package's own
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path, PurePath
 from urllib.parse import quote
@@ -178,6 +179,11 @@ def reference_entry(ref: Reference, lang: str = "en") -> Markup:
     return Markup(" ").join(parts)
 
 
+# The space a writer leaves before a citation ("territory [@law]."): a footnote's call then
+# sits against the word it follows ("territory⁵."), as footnote calls do.
+FOOTNOTE_SPACE = re.compile(r"[ \t\n]+(<span class=\"footnote[ \"])")
+
+
 class PackRenderer:
     """Renders a pack's Markdown with markers bound to that pack's claims and citations."""
 
@@ -247,6 +253,8 @@ class PackRenderer:
         classes = "footnote footnote-more" if more else "footnote"
         if self.styled is not None:
             text = self.styled.cite([(ref_id, locator)])
+            if not self.styled.note_style and text.startswith("(") and text.endswith(")"):
+                text = Markup(text[1:-1])  # an author-date citation, as a note: no brackets
             return (f'<span class="{classes}">{text} <a class="note-grade" '
                     f'href="#ref-{escape(ref_id)}">({grade})</a></span>')
         loc = f", {escape(locator)}" if locator else ""
@@ -276,9 +284,10 @@ class PackRenderer:
         return url
 
     def markdown(self, text: str, text_file: str, heading_shift: int = 2) -> Markup:
-        return Markup(markup.render(text, claim=self.claim_marker, cite=self.citation,
-                                    heading_shift=heading_shift, link=self.link,
-                                    image=self.image(text_file)))
+        html = markup.render(text, claim=self.claim_marker, cite=self.citation,
+                             heading_shift=heading_shift, link=self.link,
+                             image=self.image(text_file))
+        return Markup(FOOTNOTE_SPACE.sub(r"\1", html))
 
 
 def styled_references(pack: Pack) -> Styled | None:
@@ -333,9 +342,9 @@ def _context(pack: Pack) -> tuple[jinja2.Environment, dict[str, object]]:
         if pack.audience.config.chart else "", tlp=pack.tlp, tlp_colour=TLP_COLOURS[pack.tlp],
         reliability_words=RELIABILITY_WORDS, credibility_words=CREDIBILITY_WORDS,
         likelihood_scale=LIKELIHOOD_SCALE, version=__version__,
-        inline=lambda text: Markup(markup.render(
+        inline=lambda text: Markup(FOOTNOTE_SPACE.sub(r"\1", markup.render(
             text, claim=renderer.claim_marker, cite=renderer.citation, link=renderer.link,
-            image=lambda _src: None)),
+            image=lambda _src: None))),
     )
 
 

@@ -43,6 +43,7 @@ Likelihood = Literal["almost no chance", "very unlikely", "unlikely", "roughly e
                      "likely", "very likely", "almost certain"]
 Confidence = Literal["low", "moderate", "high"]
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+SHIPPED_STYLES = ("apa", "chicago-notes-bibliography")  # briefgen/csl/<name>.csl
 SECTIONS = ("cover", "contents", "key_judgments", "scope", "body", "caveats", "sources", "keys",
             "revisions")
 
@@ -118,6 +119,14 @@ class AudienceConfig(Strict):
     pdf_variant: Literal["pdf/a-2b", "pdf/a-3b", "pdf/a-3u", "pdf/a-3a", "pdf/ua-1",
                          "pdf/ua-2"] | None = None
     pdf_tags: bool = False
+
+    @field_validator("citation_style")
+    @classmethod
+    def _known_style(cls, value: str | None) -> str | None:
+        if value is not None and value not in SHIPPED_STYLES and not value.endswith(".csl"):
+            raise ValueError(f"'{value}' is neither a shipped citation style "
+                             f"({', '.join(SHIPPED_STYLES)}) nor a .csl file of the project")
+        return value
 
 
 class Name(Strict):

@@ -306,3 +306,12 @@ def test_a_duplicate_of_a_withheld_reference_does_not_print_its_id(basic_project
         "(sources/references.yaml:29)" in out
     assert "secret-memo" not in out
     assert "CANARY" not in out
+
+
+def test_an_unknown_style_name_is_a_located_error_of_check(basic_project):
+    audience = basic_project / "styles/study-group/audience.yaml"
+    audience.write_text(audience.read_text() + "citation_style: chicago\n")
+    (msg,) = problems(basic_project)
+    assert msg.startswith("styles/study-group/audience.yaml:3: error: citation_style: ")
+    assert "'chicago' is neither a shipped citation style (apa, chicago-notes-bibliography)" \
+        in msg
