@@ -184,8 +184,12 @@ def format_references(style_xml: str, name: str,
     styled = Styled(note_style=style.root.get("class") == "note", _bib=bib, _keys=keys)
     with warnings.catch_warnings():  # in the pack's order: the caveats cite entries by number
         warnings.simplefilter("ignore")
-        for item in list(bib.items):  # one at a time: an entry the style cannot render is kept
+        for item in list(bib.items):  # one at a time: an entry the style leaves out is kept
             entry = style.render_bibliography([item])
-            styled.entries[by_key[item.key]] = (_clean(str(entry[0])) if entry else
-                                                Markup(""))
+            if not entry:  # Chicago omits unpublished documents: print them as a note would
+                alone = CitationStylesBibliography(style, source, formatter.html)
+                citation = Citation([CitationItem(item.key)])
+                alone.register(citation)
+                entry = [alone.cite(citation, lambda _item: None)]
+            styled.entries[by_key[item.key]] = _clean(str(entry[0]))
     return styled

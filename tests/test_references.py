@@ -315,3 +315,16 @@ def test_an_unknown_style_name_is_a_located_error_of_check(basic_project):
     assert msg.startswith("styles/study-group/audience.yaml:3: error: citation_style: ")
     assert "'chicago' is neither a shipped citation style (apa, chicago-notes-bibliography)" \
         in msg
+
+
+def test_an_entry_the_style_leaves_out_is_printed_in_its_note_form():
+    """Chicago leaves unpublished documents out of the bibliography; a briefing lists every
+    source it cites with its grade, so the entry is the style's note instead."""
+    ref = Reference.model_validate({
+        "id": "plan", "type": "document", "title": "Institutional Reform Plan",
+        "author": [{"literal": "State Council"}], "issued": "2018-03-17",
+        "custom": {"reliability": "C", "descriptor": "d"}})
+    name = "chicago-notes-bibliography"
+    styled = format_references(style_text(name, Path("."), "a"), name, {"plan": ref})
+    assert styled.entries["plan"] == ("State Council, \u201cInstitutional Reform Plan\u201d, "
+                                      "March 17, 2018.")
