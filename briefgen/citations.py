@@ -25,6 +25,7 @@ from markupsafe import Markup
 
 from briefgen import paths, yamlio
 from briefgen.errors import BriefgenError, Diagnostic, Location
+from briefgen.model import Audience
 from briefgen.schema import SHIPPED_STYLES, Reference
 
 CSL_DIR = Path(__file__).parent / "csl"
@@ -58,6 +59,23 @@ def style_text(name: str, root: Path, display: str) -> str:
         raise BriefgenError(Diagnostic(Location(name), "a CSL style may not declare a DOCTYPE "
                                        "or entities", "remove the <!DOCTYPE ...> declaration"))
     return text
+
+
+def style_problems(root: Path, audience: Audience) -> list[Diagnostic]:
+    """What the build would refuse in an audience's `citation_style` (a missing, linked or
+    malformed project .csl file), for `check`; a problem fails that audience's packs only."""
+    name = audience.config.citation_style
+    if name is None or name in SHIPPED:
+        return []
+    try:
+        display = (audience.directory / "audience.yaml").relative_to(root).as_posix()
+    except ValueError:
+        display = f"audience '{audience.name}'"
+    try:
+        _style(style_text(name, root, display), name)
+    except BriefgenError as exc:
+        return list(exc.diagnostics)
+    return []
 
 
 def _labels_only_with_their_variable() -> None:

@@ -328,3 +328,27 @@ def test_an_entry_the_style_leaves_out_is_printed_in_its_note_form():
     styled = format_references(style_text(name, Path("."), "a"), name, {"plan": ref})
     assert styled.entries["plan"] == ("State Council, \u201cInstitutional Reform Plan\u201d, "
                                       "March 17, 2018.")
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (None, "styles/own/mine.csl"),                                  # missing
+    ("<style>not closed", "styles/own/mine.csl: error: not a CSL style"),
+    ('<!DOCTYPE s [<!ENTITY x "y">]><style/>', "may not declare a DOCTYPE"),
+    ("apa", ""),                                                     # a good one: ok
+])
+def test_check_finds_what_the_build_would_refuse_in_a_project_style(basic_project, content,
+                                                                     expected):
+    folder = basic_project / "styles/own"
+    folder.mkdir()
+    (folder / "audience.yaml").write_text("title: Own\ncitation_style: styles/own/mine.csl\n")
+    if content == "apa":
+        shutil.copy(CSL / "apa.csl", folder / "mine.csl")
+    elif content is not None:
+        (folder / "mine.csl").write_text(content)
+    proc = check(basic_project)
+    output = proc.stdout + proc.stderr
+    if expected:
+        assert proc.returncode == 1 and expected in output, output
+        assert "Traceback" not in output
+    else:
+        assert proc.returncode == 0, output
