@@ -37,6 +37,7 @@ LABELS = {"pp": "page", "p": "page", "paras": "paragraph", "para": "paragraph", 
           "sec": "section", "§": "section", "fig": "figure", "n": "note", "vol": "volume",
           "l": "line"}
 ALLOWED_TAGS = {"i", "b", "span", "sup", "sub"}
+URL = re.compile(r"(https?://[^\s<]*[^\s<.,;)])")
 
 
 def style_text(name: str, root: Path, display: str) -> str:
@@ -120,7 +121,9 @@ def _style(text: str, name: str) -> Any:  # noqa: ANN401
 def _clean(html: str) -> Markup:
     import nh3
 
-    return Markup(nh3.clean(str(html), tags=ALLOWED_TAGS, attributes={}))
+    clean = nh3.clean(str(html), tags=ALLOWED_TAGS, attributes={})
+    # Addresses as in briefgen's own entries: smaller, and broken anywhere at the margin.
+    return Markup(URL.sub(r'<span class="url">\1</span>', clean))
 
 
 def csl_item(ref: Reference, key: str) -> dict[str, object]:

@@ -352,3 +352,14 @@ def test_check_finds_what_the_build_would_refuse_in_a_project_style(basic_projec
         assert "Traceback" not in output
     else:
         assert proc.returncode == 0, output
+
+
+def test_styled_addresses_break_at_the_margin_like_briefgen_own():
+    ref = Reference.model_validate({
+        "id": "w", "type": "webpage", "title": "Page", "issued": 2020,
+        "URL": "https://example.org/a/very/long/path?x=1&y=2",
+        "custom": {"reliability": "B", "descriptor": "d"}})
+    for name in SHIPPED:
+        styled = format_references(style_text(name, Path("."), "a"), name, {"w": ref})
+        assert '<span class="url">https://example.org/a/very/long/path?x=1&amp;y=2</span>' \
+            in styled.entries["w"] + styled.cite([("w", "")])
