@@ -207,7 +207,14 @@ def _lint_references(project: Project, sink: Collector) -> None:
     used |= {m.target for a in project.areas for m in find_markers(a.meta.source_summary)
              if m.kind == "cite"}
     used |= {r.custom.derived_from for r in project.references.values() if r.custom.derived_from}
-    for ref_id in project.references:
+    for ref_id, ref in project.references.items():
+        if not ref.custom.graded:
+            sink.add(REFERENCES_FILE, f"reference '{ref_id}' is not graded yet: its "
+                     f"reliability {ref.custom.reliability} is a placeholder",
+                     line=project.reference_lines.get(ref_id), severity="warning",
+                     code="ungraded-source",
+                     hint="read the source, set custom.reliability and custom.descriptor, "
+                     "then delete 'graded: false'")
         if ref_id not in used:
             sink.add(REFERENCES_FILE, f"reference '{ref_id}' is never cited",
                      line=project.reference_lines.get(ref_id), severity="warning",

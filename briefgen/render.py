@@ -8,6 +8,7 @@ Templates come from `styles/<audience>/templates/` first, then the package's own
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path, PurePath
 from urllib.parse import quote
@@ -19,6 +20,7 @@ from pydantic import BaseModel
 
 from briefgen import __version__, i18n, markup, paths, qr
 from briefgen.chart import claims_chart
+from briefgen.citations import Styled, format_references, style_text
 from briefgen.claims import (
     CREDIBILITY_WORDS,
     LIKELIHOOD_SCALE,
@@ -195,6 +197,11 @@ def reference_entry(ref: Reference, lang: str = "en") -> Markup:
     return Markup(" ").join(parts)
 
 
+# The space a writer leaves before a citation ("territory [@law]."): a footnote's call then
+# sits against the word it follows ("territory⁵."), as footnote calls do.
+FOOTNOTE_SPACE = re.compile(r"[ \t\n]+(<span class=\"footnote[ \"])")
+
+
 class PackRenderer:
     """Renders a pack's Markdown with markers bound to that pack's claims and citations."""
 
@@ -202,6 +209,7 @@ class PackRenderer:
         self.pack = pack
         self.language = i18n.language(pack.lang)
         self.uses: dict[str, list[str]] = {}   # claim id -> anchor ids of its markers
+        self.styled = styled_references(pack)
 
     def not_in_pack(self, kind: str, ident: str) -> BriefgenError:
         """A text this pack shows names a claim or source the pack does not hold. The checks
@@ -230,8 +238,18 @@ class PackRenderer:
                 "</span></a>")
 
     def citation(self, items: list[tuple[str, str]]) -> str:
+        """Footnotes (one per source; after the first, a call carries a separator so that
+        notes 8, 9, 10 read "8, 9, 10"), or an inline citation: numbered, or by the style."""
         if self.pack.audience.config.citations == "footnotes":
-            return "".join(self.footnote(ref_id, locator) for ref_id, locator in items)
+            return "".join(self.footnote(ref_id, locator, more=i > 0)
+                           for i, (ref_id, locator) in enumerate(items))
+        if self.styled is not None:
+            for ref_id, _ in items:
+                if ref_id not in self.pack.references:
+                    raise self.not_in_pack("source", ref_id)
+            text = self.styled.cite(items)
+            return (f'<span class="cite styled"><a href="#ref-{escape(items[0][0])}">'
+                    f"{text}</a></span>")
         inner = []
         for ref_id, locator in items:
             number = self.pack.citation_numbers.get(ref_id)
@@ -241,16 +259,27 @@ class PackRenderer:
             inner.append(f'<a href="#ref-{escape(ref_id)}">{number}</a>{loc}')
         return f'<span class="cite">[{"; ".join(inner)}]</span>'
 
-    def footnote(self, ref_id: str, locator: str) -> str:
-        """A citation as a page footnote: short title, grade, locator, and its number."""
+    def footnote(self, ref_id: str, locator: str, more: bool = False) -> str:
+        """A citation as a page footnote. Without a style: the title (a link to its entry),
+        the locator, then the source's number in the list of sources and its grade, as
+        "Title, art. 1 (source 3, A)." (the footnote's own number is the page's marker, so
+        the source number is named, not bracketed). With a style: the style's citation and
+        the grade."""
         number = self.pack.citation_numbers.get(ref_id)
         if number is None:
             raise self.not_in_pack("source", ref_id)
         ref = self.pack.references[ref_id]
+        grade = escape(ref.custom.reliability)
+        classes = "footnote footnote-more" if more else "footnote"
+        if self.styled is not None:
+            text = self.styled.cite([(ref_id, locator)])
+            if not self.styled.note_style and text.startswith("(") and text.endswith(")"):
+                text = Markup(text[1:-1])  # an author-date citation, as a note: no brackets
+            return (f'<span class="{classes}">{text} <a class="note-grade" '
+                    f'href="#ref-{escape(ref_id)}">({grade})</a></span>')
         loc = f", {escape(locator)}" if locator else ""
-        return (f'<span class="footnote"><a href="#ref-{escape(ref_id)}">[{number}]</a> '
-                f'<cite>{escape(ref.title)}</cite> ({escape(ref.custom.reliability)}){loc}.'
-                "</span>")
+        return (f'<span class="{classes}"><a href="#ref-{escape(ref_id)}"><cite>'
+                f'{escape(ref.title)}</cite></a>{loc} (source {number}, {grade}).</span>')
 
     def link(self, href: str) -> str | None:
         """Web, mail and in-pack anchors as they are; a link to another note of this pack
@@ -275,9 +304,9 @@ class PackRenderer:
         return url
 
     def markdown(self, text: str, text_file: str, heading_shift: int = 2) -> Markup:
-        html = Markup(markup.render(text, claim=self.claim_marker, cite=self.citation,
-                                    heading_shift=heading_shift, link=self.link,
-                                    image=self.image(text_file)))
+        html = Markup(FOOTNOTE_SPACE.sub(r"\1", markup.render(
+            text, claim=self.claim_marker, cite=self.citation, heading_shift=heading_shift,
+            link=self.link, image=self.image(text_file))))
         if html and content_lang(self.pack):
             # The author's text keeps its own language (hyphenation, fonts) in a pack whose
             # interface is in another.
@@ -293,6 +322,19 @@ def content_lang(pack: Pack) -> Markup:
     if own == pack.lang:
         return Markup("")
     return Markup(' lang="%s"') % own
+
+
+def styled_references(pack: Pack) -> Styled | None:
+    """The confined pack's references formatted by its audience's `citation_style`, if any."""
+    name = pack.audience.config.citation_style
+    if name is None:
+        return None
+    root = pack.project.root
+    try:
+        display = (pack.audience.directory / "audience.yaml").relative_to(root).as_posix()
+    except ValueError:
+        display = f"audience '{pack.audience.name}'"
+    return format_references(style_text(name, root, display), name, pack.references)
 
 
 def render_html(pack: Pack) -> str:
@@ -341,6 +383,7 @@ def _context(pack: Pack) -> tuple[jinja2.Environment, dict[str, object]]:
         pack=pack, project=config, area=pack.area.meta, area_slug=pack.area.slug,
         audience=pack.audience.config, audience_name=pack.audience.name,
         notes=notes, scope=scope, source_summary=source_summary, uses=renderer.uses,
+        styled_entries=renderer.styled.entries if renderer.styled else None,
         Status=Status, sections=sections,
         origins={c.id: origin(c.spec, pack.references) for c in pack.claims},
         chart=Markup(claims_chart(pack.gradings.values(), pack.audience.config.palette,
@@ -351,9 +394,9 @@ def _context(pack: Pack) -> tuple[jinja2.Environment, dict[str, object]]:
         likelihood_scale=tuple((_(term), likelihood_range(p)) for term, p in LIKELIHOOD_SCALE),
         version=__version__,
         online_address=online_address, qr=qr.qr_svg(online_address) if online else "",
-        inline=lambda text: Markup(markup.render(
+        inline=lambda text: Markup(FOOTNOTE_SPACE.sub(r"\1", markup.render(
             text, claim=renderer.claim_marker, cite=renderer.citation, link=renderer.link,
-            image=lambda _src: None)),
+            image=lambda _src: None))),
         lang=pack.lang, content_lang=content_lang(pack), date=language.date, number=language.number,
         status_label=status_label, status_word=lambda status: _(status.word),
         grade_label=grade_label, reason=reason, term=_,

@@ -48,6 +48,7 @@ Likelihood = Literal["almost no chance", "very unlikely", "unlikely", "roughly e
 Confidence = Literal["low", "moderate", "high"]
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 LANG_PATTERN = r"^[a-zA-Z]{2,3}(-[A-Za-z0-9]+)*$"
+SHIPPED_STYLES = ("apa", "chicago-notes-bibliography")  # briefgen/csl/<name>.csl
 SECTIONS = ("cover", "contents", "key_judgments", "scope", "body", "caveats", "sources", "keys",
             "revisions")
 
@@ -122,6 +123,9 @@ class AudienceConfig(Strict):
     inline_grades: bool = False
     explain_grades: bool = True
     citations: Literal["inline", "footnotes"] = "inline"
+    # A CSL style for entries, citations and footnotes: a shipped style's name
+    # (citations.SHIPPED) or a .csl file of the project; none keeps briefgen's own entries.
+    citation_style: str | None = None
     palette: Literal["colour", "greyscale"] = "colour"
     chart: bool = True
     require_alt_text: bool = False
@@ -148,6 +152,14 @@ class AudienceConfig(Strict):
             except (KeyError, IndexError, ValueError):
                 raise ValueError("the only placeholder an online_url may hold is {area}, "
                                  "e.g. https://example.org/briefing/{area}.html") from None
+        return value
+
+    @field_validator("citation_style")
+    @classmethod
+    def _known_style(cls, value: str | None) -> str | None:
+        if value is not None and value not in SHIPPED_STYLES and not value.endswith(".csl"):
+            raise ValueError(f"'{value}' is neither a shipped citation style "
+                             f"({', '.join(SHIPPED_STYLES)}) nor a .csl file of the project")
         return value
 
 
@@ -219,7 +231,10 @@ class DateParts(Strict):
         if value is not None and (len(value) != 1 or not 1 <= len(value[0]) <= 3):
             raise ValueError("date-parts is [[year]], [[year, month]] or [[year, month, day]]")
         if value is not None:
-            dt.date(value[0][0], *(value[0][1:] + [1, 1][: 3 - len(value[0])]))
+            try:
+                dt.date(value[0][0], *(value[0][1:] + [1, 1][: 3 - len(value[0])]))
+            except ValueError:
+                raise ValueError(f"{value[0]} is not a date") from None
         return value
 
     def display(self, language: Language | None = None) -> str:
@@ -258,6 +273,9 @@ class ReferenceGrading(Strict):
     # This reference is a copy (mirror, reproduction) of another publisher's text: name the
     # original publisher or its address. Printed in the bibliography.
     copy_of: str | None = None
+    # false: a reference imported (`briefgen import-refs`) and not graded yet; its
+    # `reliability: F` is a placeholder and lint `ungraded-source` says so until it is graded.
+    graded: bool = True
 
 
 class Reference(Strict):
@@ -402,6 +420,10 @@ def validate(model: type[M], data: Any, display: str, sink: Collector,  # noqa: 
                 sink.add(display, f"{where}: '{err['input']}' is not a DOI", line=line,
                          hint="write the DOI alone, like 10.1234/abc.2021.3 (a doi.org link "
                          "goes in URL)")
+            elif kind in ("value_error", "model_type") and {"issued", "accessed"} & set(loc):
+                message = (str(err["msg"]).removeprefix("Value error, ")
+                           if kind == "value_error" else "this is not a date")
+                sink.add(display, f"{where}: {message}", line=line, hint=CSL_DATE_HINT)
             else:
                 sink.add(display, f"{where or what or 'value'}: {err['msg']}", line=line,
                          hint=_value_hint(kind))

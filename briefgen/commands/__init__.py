@@ -13,7 +13,17 @@ import sys
 from pathlib import Path
 
 from briefgen import __version__
-from briefgen.commands import build, check, claims, diff, distribute, init, schema, serve
+from briefgen.commands import (
+    build,
+    check,
+    claims,
+    diff,
+    distribute,
+    import_refs,
+    init,
+    schema,
+    serve,
+)
 from briefgen.commands.common import (
     EXIT_CLOSED_PIPE,
     EXIT_PROBLEMS,
@@ -22,7 +32,7 @@ from briefgen.commands.common import (
 )
 from briefgen.errors import BriefgenError
 
-COMMANDS = (build, check, claims, diff, init, serve, distribute, schema)
+COMMANDS = (build, check, claims, diff, init, serve, distribute, schema, import_refs)
 
 
 def parser() -> argparse.ArgumentParser:

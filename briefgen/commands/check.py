@@ -30,12 +30,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def check_project(args: argparse.Namespace, root: Path) -> int:
+    from briefgen.citations import style_problems
     from briefgen.loading import audience_file_problems, load_project
 
     try:
         project = load_project(root)
         diagnostics = [d for audience in project.audiences.values()
                        for d in audience_file_problems(project.root, audience.directory)]
+        diagnostics += [d for audience in project.audiences.values()
+                        for d in style_problems(project.root, audience)]
         diagnostics += project.warnings
         from briefgen.predict import build_problems
 
