@@ -1,97 +1,93 @@
-"""The page checker (benchmarks/pages.py, issue #23) on small PDFs rendered here with WeasyPrint:
-one with no fault, and one per fault kind with exactly that fault planted."""
+"""The page checker (benchmarks/pages.py, #23) on small PDFs made here with WeasyPrint, one
+fault planted in each and one clean; and on built sample packs (two here, all 20 in CI)."""
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
-import weasyprint
+from weasyprint import HTML
 
-from benchmarks.pages import check_pdf
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import pages  # noqa: E402
 
-CSS = """
-@page { size: 120mm 160mm; margin: 15mm 12mm 15mm 12mm;
-        @bottom-center { content: counter(page); font-size: 7pt; } }
-body { font: 10pt/1.4 serif; margin: 0; }
-h1 { font-size: 16pt; break-before: page; margin: 0 0 4mm 0; }
-h1:first-child { break-before: auto; }
-h2 { font-size: 13pt; margin: 3mm 0 2mm 0; }
-p { margin: 0 0 2mm 0; }
-"""
-PARA = ("The ministry's remit covers border control and entry administration; the record is "
-        "consistent across the sources read for this note, and nothing contradicts it. ")
+FULL = os.environ.get("CI") == "true"
+
+PARA = "<p>" + "Body text that fills the line and goes on for a while. " * 6 + "</p>"
+STYLE = ("<style>@page { size: A5; margin: 20mm } body { font: 11pt serif }"
+         " h1 { break-before: page; bookmark-level: 1 } h2 { bookmark-level: 2 }</style>")
 
 
-def _section(title: str, paras: int) -> str:
-    return f"<h1>{title}</h1>" + "".join(f"<p>{PARA * 2}</p>" for _ in range(paras))
+def _pdf(tmp_path: Path, name: str, body: str) -> Path:
+    path = tmp_path / f"{name}.pdf"
+    HTML(string=f"<html><head>{STYLE}</head><body>{body}</body></html>").write_pdf(path)
+    return path
 
 
-def _render(tmp_path: Path, body: str, name: str = "x.pdf") -> Path:
-    out = tmp_path / name
-    weasyprint.HTML(string=f"<html><body>{body}</body></html>").write_pdf(
-        out, stylesheets=[weasyprint.CSS(string=CSS)])
-    return out
+def _full_page() -> str:
+    return PARA * 6
 
 
-CLEAN = _section("One", 9) + _section("Two", 9) + _section("Three", 4)
+def _clean() -> str:
+    return ("<p>Cover</p><h1>One</h1>" + _full_page() + "<h2>Part</h2>" + PARA * 2
+            + "<h1>Two</h1>" + _full_page() + "<h1>End</h1>" + PARA)
 
 
-def _kinds(path: Path) -> list[str]:
-    return [f.kind for f in check_pdf(path, right_margin_pt=12 / 25.4 * 72)]
+def kinds(path: Path) -> list[str]:
+    return [f.kind for f in pages.check(path)]
 
 
-def test_clean_pack_has_no_faults(tmp_path: Path) -> None:
-    assert check_pdf(_render(tmp_path, CLEAN), right_margin_pt=12 / 25.4 * 72) == []
+def test_a_clean_pdf_has_no_fault(tmp_path):
+    assert kinds(_pdf(tmp_path, "clean", _clean())) == []
 
 
-def test_stranded_heading(tmp_path: Path) -> None:
-    # A heading pushed to the foot of a full page, its text forced onto the next page.
-    body = (_section("One", 9) + "<h2 style='break-after: page'>Stranded</h2>"
-            + "".join(f"<p>{PARA * 2}</p>" for _ in range(9)) + _section("Two", 3))
-    faults = check_pdf(_render(tmp_path, body), right_margin_pt=12 / 25.4 * 72)
-    assert [f.kind for f in faults] == ["stranded-heading"], faults
-    assert "Stranded" in faults[0].detail
+def test_a_heading_alone_at_the_foot_is_found(tmp_path):
+    body = ("<p>Cover</p><h1>One</h1>" + PARA * 3 + "<h2 style='break-after: auto'>Stranded</h2>"
+            "<div style='break-inside: avoid'>" + PARA * 3 + "</div><h1>End</h1>" + PARA)
+    faults = pages.check(_pdf(tmp_path, "stranded", body))
+    assert [(f.kind, f.page) for f in faults] == [("stranded-heading", 2)]
 
 
-def test_half_empty_page(tmp_path: Path) -> None:
-    body = (_section("One", 4) + f"<p style='break-after: page'>{PARA}</p>"
-            + "".join(f"<p>{PARA * 2}</p>" for _ in range(9)) + _section("Two", 3))
-    faults = check_pdf(_render(tmp_path, body), right_margin_pt=12 / 25.4 * 72)
-    assert [f.kind for f in faults] == ["half-empty"], faults
+def test_a_half_empty_page_inside_a_section_is_found(tmp_path):
+    body = ("<p>Cover</p><h1>One</h1>" + PARA + "<div style='break-before: page'>"
+            + _full_page() + "</div><h1>End</h1>" + _full_page())
+    assert kinds(_pdf(tmp_path, "half", body)) == ["half-empty"]
 
 
-def test_footnote_calls_run_together(tmp_path: Path) -> None:
-    calls = "<sup style='font-size:6pt'>8</sup><sup style='font-size:6pt'>9</sup>" \
-            "<sup style='font-size:6pt'>10</sup>"
-    body = CLEAN.replace("<p>", f"<p>Claimed{calls} ", 1)
-    faults = check_pdf(_render(tmp_path, body), right_margin_pt=12 / 25.4 * 72)
-    assert [f.kind for f in faults] == ["footnote-calls"], faults
-    assert "8910" in faults[0].detail
+def test_footnote_calls_run_together_are_found(tmp_path):
+    calls = "".join(f"<sup style='font-size: 6pt'>{n}</sup>" for n in (8, 9, 10))
+    body = _clean().replace("<h2>Part</h2>", f"<h2>Part</h2><p>A call{calls} here.</p>")
+    assert kinds(_pdf(tmp_path, "calls", body)) == ["footnote-calls"]
+    apart = calls.replace("</sup><sup", "</sup>, <sup")
+    body = _clean().replace("<h2>Part</h2>", f"<h2>Part</h2><p>A call{apart} here.</p>")
+    assert kinds(_pdf(tmp_path, "apart", body)) == []
 
 
-def test_separated_footnote_calls_pass(tmp_path: Path) -> None:
-    calls = "<sup style='font-size:6pt'>8, 9, 10</sup>"
-    body = CLEAN.replace("<p>", f"<p>Claimed{calls} ", 1)
-    assert _kinds(_render(tmp_path, body)) == []
+def test_text_outside_the_page_is_found(tmp_path):
+    out = "<p style='margin-left: 150mm; white-space: nowrap'>Beyond the edge of the page</p>"
+    body = _clean().replace("<h2>Part</h2>", "<h2>Part</h2>" + out)
+    assert kinds(_pdf(tmp_path, "outside", body)) == ["outside-page"]
 
 
-def test_text_outside_page(tmp_path: Path) -> None:
-    body = CLEAN.replace("<p>", "<p><span style='position: relative; left: -30mm'>Out</span> ", 1)
-    faults = check_pdf(_render(tmp_path, body), right_margin_pt=12 / 25.4 * 72)
-    assert [f.kind for f in faults] == ["outside-page"], faults
+@pytest.fixture(scope="module")
+def sample_pdfs(tmp_path_factory) -> list[Path]:
+    from briefgen.build import BuildOptions, build
+    from briefgen.loading import load_project
+
+    out = tmp_path_factory.mktemp("pages")
+    project = load_project(ROOT)
+    if FULL:
+        build(project, out, BuildOptions(jobs=2))
+    else:   # the largest type and the plainest: large-print had the faults
+        build(project, out, BuildOptions(jobs=2, areas=["cyber"],
+                                          audiences=["large-print", "study-group"]))
+    return sorted(out.rglob("*.pdf"))
 
 
-def test_line_overflows_column(tmp_path: Path) -> None:
-    # A paragraph wider than its column (still inside the page): its lines run into the margin.
-    body = CLEAN.replace("<p>", "<p style='margin-right: -8mm; text-align: justify'>", 1)
-    faults = check_pdf(_render(tmp_path, body), right_margin_pt=12 / 25.4 * 72)
-    assert faults and {f.kind for f in faults} == {"overflow"}, faults
-    assert {f.page for f in faults} == {1}
-
-
-@pytest.mark.parametrize("name", ["clean"])
-def test_cli_exit_status(tmp_path: Path, name: str) -> None:
-    from benchmarks.pages import main
-    _render(tmp_path, CLEAN)
-    assert main([str(tmp_path), "--right-margin-pt", str(12 / 25.4 * 72)]) == 0
+def test_the_sample_packs_have_no_page_fault(sample_pdfs):
+    assert len(sample_pdfs) == (20 if FULL else 2)
+    faults = [str(f) for p in sample_pdfs for f in pages.check(p)]
+    assert faults == []
