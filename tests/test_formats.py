@@ -102,7 +102,7 @@ def test_every_sample_html_passes_axe_and_asks_for_nothing(sample, tmp_path):
     from playwright.sync_api import sync_playwright
 
     pages = sorted(sample.glob("*/*.html"))
-    assert len(pages) == (24 if FULL else 5) + 4      # and an index per audience
+    assert len(pages) == (30 if FULL else 6) + 5      # and an index per audience
     if not FULL:   # the book, a pack of the smallest and of the largest type, an index
         pages = [p for p in pages if p.parent.name in ("study-group", "large-print")
                  and (p.name != "index.html" or p.parent.name == "study-group")]
