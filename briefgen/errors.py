@@ -33,6 +33,8 @@ def printable(text: str) -> str:
     """`text` with control and format characters (escape sequences, bidi overrides, zero
     widths) written as \\uXXXX, so a value from a file cannot drive the terminal or disguise
     itself in a message. Newlines and tabs stay."""
+    if text.isprintable():   # none of those categories (nor any other unprintable): as is
+        return text
     return "".join(c if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp")
                    else f"\\u{ord(c):04x}" for c in text)
 
