@@ -7,6 +7,7 @@ missing or extra file makes the result fail."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import zipfile
@@ -123,9 +124,9 @@ def _zip(path: Path, trusted: bytes | None) -> list[Line]:
         sums = _sums(archive.read(prefix + "SHA256SUMS").decode("utf-8", "replace"),
                      f"{path}:SHA256SUMS")
         manifest = archive.read(prefix + "manifest.json") if "manifest.json" in names else None
-        return _agrees(sums, manifest) + _signed(_check(
-            sums, names, lambda n: archive.read(prefix + n)), manifest,
-            lambda n: archive.read(prefix + n), trusted)
+        read = functools.cache(lambda n: archive.read(prefix + n))  # hash, then signature
+        return _agrees(sums, manifest) + _signed(_check(sums, names, read), manifest, read,
+                                                 trusted)
 
 
 def _copies(path: Path, trusted: bytes | None) -> list[Line]:
@@ -153,9 +154,9 @@ def _folder(path: Path, trusted: bytes | None) -> list[Line]:
     names = [p.name for p in path.iterdir() if p.is_file() and not p.is_symlink()]
     manifest = (path / "manifest.json").read_bytes() if (path / "manifest.json").is_file() \
         else None
-    return _agrees(sums, manifest) + _signed(
-        _check(sums, names, lambda n: (path / n).read_bytes()), manifest,
-        lambda n: (path / n).read_bytes(), trusted)
+    read = functools.cache(lambda n: (path / n).read_bytes())  # hash, then signature
+    return _agrees(sums, manifest) + _signed(_check(sums, names, read), manifest, read,
+                                             trusted)
 
 
 def _output(out_dir: Path, only: Path | None, trusted: bytes | None) -> list[Line]:
@@ -172,5 +173,5 @@ def _output(out_dir: Path, only: Path | None, trusted: bytes | None) -> list[Lin
     else:
         names = [p.relative_to(out_dir).as_posix() for p in out_dir.glob("*/*")
                  if p.is_file() and not p.name.startswith(".") and p.parent.name != "bundles"]
-    return _signed(_check(sums, names, lambda n: (out_dir / n).read_bytes()), None,
-                   lambda n: (out_dir / n).read_bytes(), trusted)
+    read = functools.cache(lambda n: (out_dir / n).read_bytes())  # hash, then signature
+    return _signed(_check(sums, names, read), None, read, trusted)
