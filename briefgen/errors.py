@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -58,6 +59,7 @@ class Diagnostic:
     severity: str = "error"  # error | warning
     code: str = ""
     handling: str | None = None
+    more: int = 0   # a closing line standing for this many unlisted diagnostics (Collector)
 
     @property
     def level(self) -> str:
@@ -80,14 +82,14 @@ class Diagnostic:
         return {"file": printable(self.location.file), "line": self.location.line,
                 "column": self.location.column, "severity": self.severity,
                 "message": printable(shown.message), "hint": printable(shown.hint),
-                "code": self.code}
+                "code": self.code, **({"more": self.more} if self.more else {})}
 
     def format(self, clearance: str = "CLEAR") -> str:
         shown = self.shown_to(clearance)
         code = f" [{self.code}]" if self.code else ""
         text = printable(f"{self.location}: {self.severity}: {shown.message}{code}")
         if shown.hint:
-            text += printable(f"\n    hint: {shown.hint}")
+            text += "\n    hint: " + printable(shown.hint)
         return text
 
 
@@ -96,7 +98,10 @@ class BriefgenError(Exception):
 
     def __init__(self, diagnostics: list[Diagnostic] | Diagnostic) -> None:
         self.diagnostics = diagnostics if isinstance(diagnostics, list) else [diagnostics]
-        super().__init__("\n".join(d.format() for d in self.diagnostics))
+        super().__init__()
+
+    def __str__(self) -> str:   # formatted when asked, not for every error raised
+        return "\n".join(d.format() for d in self.diagnostics)
 
 
 def error(file: str | Path, message: str, *, line: int | None = None, hint: str = "",
@@ -104,20 +109,58 @@ def error(file: str | Path, message: str, *, line: int | None = None, hint: str 
     return BriefgenError(Diagnostic(Location(str(file), line), message, hint, code=code))
 
 
+# A file with thousands of the same mistake (a pasted log, a generated note) gets its first
+# few, then one line counting the rest: the reader needs the pattern, not 350,000 lines.
+SAME_KIND_LIMIT = 50
+
+
 @dataclass
 class Collector:
-    """Gathers diagnostics so one run reports every problem, not just the first."""
+    """Gathers diagnostics so one run reports every problem, not just the first.
+
+    At most `SAME_KIND_LIMIT` diagnostics of one kind (file, code and severity) are kept;
+    the rest are counted in one closing diagnostic of that kind ("and N more ..."), so the
+    count of problems stays true and their number cannot swamp a terminal or a CI log.
+    """
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    _kinds: dict[tuple[str, str, str], int] = field(default_factory=dict, repr=False)
+    _rest: dict[tuple[str, str, str], tuple[int, int]] = field(default_factory=dict,
+                                                               repr=False)
 
     def add(self, file: str | Path, message: str, *, line: int | None = None,
             column: int | None = None, hint: str = "", severity: str = "error",
             code: str = "", handling: str | None = None) -> None:
-        self.diagnostics.append(Diagnostic(Location(str(file), line, column), message, hint,
-                                           severity, code, handling))
+        self.push(Diagnostic(Location(str(file), line, column), message, hint, severity, code,
+                             handling))
+
+    def push(self, diagnostic: Diagnostic) -> None:
+        kind = (diagnostic.location.file, diagnostic.code, diagnostic.severity)
+        extra = diagnostic.more   # a closing line from another collector: its count
+        if not extra:
+            seen = self._kinds.get(kind, 0) + 1
+            self._kinds[kind] = seen
+            if seen <= SAME_KIND_LIMIT:
+                self.diagnostics.append(diagnostic)
+                return
+            extra = 1
+        index, more = self._rest.get(kind, (len(self.diagnostics), 0))
+        if not more:
+            self.diagnostics.append(diagnostic)   # the closing line's place
+        more += extra
+        self._rest[kind] = index, more
+        self.diagnostics[index] = Diagnostic(
+            Location(diagnostic.location.file),
+            f"and {more:,} more like the above in this file, not listed",
+            "fix the ones listed (they usually share one cause) and run again",
+            diagnostic.severity, diagnostic.code, diagnostic.handling, more)
+
+    def push_all(self, diagnostics: Iterable[Diagnostic]) -> None:
+        for diagnostic in diagnostics:
+            self.push(diagnostic)
 
     def extend(self, exc: BriefgenError) -> None:
-        self.diagnostics.extend(exc.diagnostics)
+        self.push_all(exc.diagnostics)
 
     @property
     def errors(self) -> list[Diagnostic]:

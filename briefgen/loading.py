@@ -91,11 +91,11 @@ def _load(root: Path, sink: Collector, files: list[Path], levels: HandlingMap,
                  line=_key_line(raw_config, "default_audience"), hint=f"audiences found: {known}")
     project = Project(root, config, references, ref_lines, tuple(areas), audiences, tuple(files),
                       handling_map=levels)
-    sink.diagnostics.extend(cross_check(project))
+    sink.push_all(cross_check(project))
     _check_audience_files(root, audiences, sink)
-    sink.diagnostics.extend(quotes.check(project))
+    sink.push_all(quotes.check(project))
     sink.raise_if_errors()
-    sink.diagnostics.extend(lint(project))
+    sink.push_all(lint(project))
     ignored = set(config.lint.ignore)
     return replace(project, warnings=tuple(levels.classify(
         d for d in sink.diagnostics if d.code not in ignored)))
@@ -331,7 +331,7 @@ def _load_references(root: Path, sink: Collector, read_yaml: YamlReader,
             (line, _raw_level("CLEAR", _raw_get(item, "custom", "tlp"))))
         sub = Collector()
         ref = validate(Reference, item, REFERENCES_FILE, sub, what=f"reference #{index + 1}")
-        sink.diagnostics.extend(sub.diagnostics)
+        sink.push_all(sub.diagnostics)
         if ref is None:
             continue
         if ref.id in references:
@@ -516,7 +516,7 @@ def cross_check(project: Project) -> list[Diagnostic]:
                          "belong to judgments", line=claim.location.line,
                          hint="set kind: judgment, or remove likelihood/confidence",
                          code="likelihood-on-fact")
-    sink.diagnostics.extend(handling_errors(project))
+    sink.push_all(handling_errors(project))
     for area in project.areas:
         for display, first_line, image, found in area.images():
             if found.path is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -171,6 +172,16 @@ def test_marker_scans_stay_linear_on_hostile_notes(basic_project, unit):
     write_note(basic_project, "beta", "20-hostile.md", body)
     proc = run_cli("check", cwd=basic_project, timeout=900)
     assert "Traceback" not in proc.stderr
+    # Thousands of one mistake: the first 50 listed, the rest counted in one closing line,
+    # and the total still true.
+    listed = proc.stderr.count("sources/beta/20-hostile.md:4:")
+    assert listed <= 50
+    if listed == 50:
+        closing = re.search(r"20-hostile\.md: error: and ([\d,]+) more like the above",
+                            proc.stderr)
+        assert closing, proc.stderr[-2000:]
+        total = int(re.search(r"(\d+) error\(s\)", proc.stderr).group(1))
+        assert total >= 50 + int(closing.group(1).replace(",", ""))
 
 
 

@@ -291,3 +291,23 @@ def test_malformed_csl_date_is_located_with_a_true_hint(basic_project, written):
     assert msg.startswith("sources/references.yaml:5: error: ")
     assert "YYYY-MM-DD" in msg
     assert "valid dictionary" not in msg and "key: value" not in msg
+
+
+def test_one_kind_of_problem_is_listed_fifty_times_then_counted():
+    from briefgen.errors import SAME_KIND_LIMIT, Collector
+
+    inner = Collector()
+    for n in range(SAME_KIND_LIMIT + 70):
+        inner.add("sources/a/x.md", f"unknown claim 'X{n}'", line=n + 1, code="unknown-claim")
+    inner.add("sources/a/x.md", "other", line=1, code="other")        # another kind: listed
+    inner.add("sources/a/y.md", "elsewhere", line=1, code="unknown-claim")  # another file
+    assert len(inner.diagnostics) == SAME_KIND_LIMIT + 3
+    closing = inner.diagnostics[SAME_KIND_LIMIT]
+    assert closing.more == 70 and "and 70 more like the above" in closing.message
+    # Passed on to another collector (as the loader does) the count stays true, not "1 more".
+    outer = Collector()
+    outer.add("sources/a/x.md", "one more", line=999, code="unknown-claim")
+    outer.push_all(inner.diagnostics)
+    counted = sum(d.more or 1 for d in outer.diagnostics if d.code == "unknown-claim"
+                  and d.location.file == "sources/a/x.md")
+    assert counted == SAME_KIND_LIMIT + 71

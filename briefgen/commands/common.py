@@ -66,8 +66,8 @@ def usage(message: str) -> int:
 def print_diagnostics(diagnostics: list[Diagnostic], clearance: str = "CLEAR") -> None:
     for diagnostic in diagnostics:
         print(diagnostic.format(clearance), file=sys.stderr)
-    errors = sum(d.severity == "error" for d in diagnostics)
-    warnings = len(diagnostics) - errors
+    errors = sum(d.more or 1 for d in diagnostics if d.severity == "error")
+    warnings = sum(d.more or 1 for d in diagnostics) - errors
     if diagnostics:
         print(f"{errors} error(s), {warnings} warning(s)", file=sys.stderr)
 
