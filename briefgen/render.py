@@ -379,6 +379,12 @@ def _context(pack: Pack) -> tuple[jinja2.Environment, dict[str, object]]:
     def reason(grading: Grading) -> str:
         return grading.reason_in(language)
 
+    def best_source(ids: tuple[str, ...]) -> str | None:
+        """The most reliable of these sources this pack holds (A best; the first on a tie):
+        what a compact caveats entry names for and against a claim."""
+        held = [i for i in ids if i in pack.references]
+        return min(held, key=lambda i: pack.references[i].custom.reliability, default=None)
+
     return env, dict(
         pack=pack, project=config, area=pack.area.meta, area_slug=pack.area.slug,
         audience=pack.audience.config, audience_name=pack.audience.name,
@@ -400,24 +406,31 @@ def _context(pack: Pack) -> tuple[jinja2.Environment, dict[str, object]]:
         lang=pack.lang, content_lang=content_lang(pack), date=language.date, number=language.number,
         status_label=status_label, status_word=lambda status: _(status.word),
         grade_label=grade_label, reason=reason, term=_,
-        page_footer=Markup(page_footer(language)),
+        page_footer=Markup(page_footer(language)), best_source=best_source,
+        # Translators: a page number in print after a cross-reference ("Evidence (p. 23)").
+        xref_page=Markup(css_message(language.gettext("(p. %(page)s)"),
+                                     page="target-counter(attr(href url), page)")),
     )
 
 
 def page_footer(language: i18n.Language) -> str:
     """The running footer ("Page 3 of 12") as a CSS `content` value in the pack's language:
     the translated message with its two counters in place."""
-    message = language.gettext("Page %(page)s of %(pages)s")
+    return css_message(language.gettext("Page %(page)s of %(pages)s"),
+                       page="counter(page)", pages="counter(pages)")
+
+
+def css_message(message: str, **values: str) -> str:
+    """A translated message as a CSS `content` value: its text quoted (escaped so it cannot
+    end the string or the style element), each `%(name)s` replaced by the CSS value given
+    (a counter), in the order the translation puts them."""
     pieces = []
-    for index, text in enumerate(message.replace("%(pages)s", "\0").split("%(page)s")):
-        if index:
-            pieces.append("counter(page)")
-        for j, bit in enumerate(text.split("\0")):
-            if j:
-                pieces.append("counter(pages)")
-            if bit:
-                pieces.append('"' + bit.replace("\\", "\\\\").replace('"', '\\"')
-                              .replace("<", "\\3C ") + '"')
+    for index, bit in enumerate(re.split(r"%\((\w+)\)s", message)):
+        if index % 2:
+            pieces.append(values[bit])
+        elif bit:
+            pieces.append('"' + bit.replace("\\", "\\\\").replace('"', '\\"')
+                          .replace("<", "\\3C ") + '"')
     return " ".join(pieces)
 
 

@@ -122,6 +122,10 @@ class AudienceConfig(Strict):
     sections: list[Literal[SECTIONS]] = list(SECTIONS)  # type: ignore[valid-type]
     inline_grades: bool = False
     explain_grades: bool = True
+    # How the caveats list each claim (#23): `compact` gives its status, grade, reason and
+    # best supporting and contradicting source in a few lines, the full evidence in an
+    # "Evidence by claim" appendix (linked both ways); `full` prints it all in the caveats.
+    caveats: Literal["compact", "full"] = "compact"
     citations: Literal["inline", "footnotes"] = "inline"
     # A CSL style for entries, citations and footnotes: a shipped style's name
     # (citations.SHIPPED) or a .csl file of the project; none keeps briefgen's own entries.

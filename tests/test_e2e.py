@@ -54,6 +54,7 @@ def flat_outline(reader: pypdf.PdfReader) -> list[tuple[str, int]]:
 def test_caveats_lists_hold_the_right_claims(built):
     text = "\n".join(pages_text(built / "output/study-group/alpha.pdf"))
     caveats = text[text.index("Caveats: what stands on what\nEach claim"):]
+    caveats = caveats[:caveats.index("\nSources and grades\n")]   # not the appendices
     sections = re.split(r"\n(?=Sourced facts \(|Uncorroborated claims \(|Disputed claims \(|"
                         r"Judgments and assumptions in the text|Editorial note)", caveats)
     named = {s.split(" (")[0].split("\n")[0]: s for s in sections[1:]}
@@ -65,7 +66,8 @@ def test_caveats_lists_hold_the_right_claims(built):
     assert "UNCORROBORATED-LONE-CLAIM" in named["Uncorroborated claims"]
     assert "DISPUTED-CONTRADICTED-CLAIM" in named["Disputed claims"]
     assert "DISPUTED-IMPROBABLE-CLAIM" in named["Disputed claims"]
-    assert "Law Alpha" in named["Disputed claims"]  # the contradicting evidence is shown
+    # the best contradicting source is named in the compact entry
+    assert "Best against: [1] Law Alpha (A)" in " ".join(named["Disputed claims"].split())
     judgments = next(v for k, v in named.items() if k.startswith("Judgments"))
     assert "JUDGMENT-CLAIM" in judgments
     for key, body in named.items():
@@ -73,6 +75,24 @@ def test_caveats_lists_hold_the_right_claims(built):
             assert "JUDGMENT-CLAIM" not in body
     assert "Leave a Reply" in named["Editorial note: material left out"]
     assert "Sourced facts (2)" in text and "Disputed claims (2)" in text
+
+
+def test_compact_caveats_and_their_evidence_link_both_ways_with_true_page_numbers(built):
+    """Each compact entry says on which page its full record is, and the record says on
+    which page the entry is: both numbers read back from the printed pages."""
+    pages = [" ".join(t.split()) for t in pages_text(built / "output/study-group/alpha.pdf")]
+    entries = {m[1]: (n, int(m[2])) for n, t in enumerate(pages, 1)
+               for m in re.finditer(r"(AL-\d+) (?:(?!AL-\d).)*?Evidence \(p\. (\d+)\)", t)}
+    records = {m[1]: (n, int(m[2])) for n, t in enumerate(pages, 1)
+               for m in re.finditer(r"(AL-\d+) [A-Z ]+?(?:[A-F]\d(?: / [A-F] against)? )?"
+                                    r"In the caveats \(p\. (\d+)\)", t)}
+    assert sorted(entries) == sorted(records) == [f"AL-0{i}" for i in range(1, 8)]
+    for claim, (page, evidence_page) in entries.items():
+        assert records[claim] == (evidence_page, page), claim
+        assert evidence_page > page
+    # The record holds the whole evidence list; the entry only the best source each way.
+    record = pages[records["AL-04"][0] - 1]
+    assert "CONTRADICTS [1] (A), art. 1" in record and "SUPPORTS [2] (F), p. 1" in record
 
 
 def test_outline_and_contents_page_numbers_match_section_starts(built):

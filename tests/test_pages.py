@@ -94,3 +94,15 @@ def test_the_sample_packs_have_no_page_fault(sample_pdfs):
     assert len(sample_pdfs) == (len(project.areas) * len(project.audiences) if FULL else 2)
     faults = [str(f) for p in sample_pdfs for f in pages.check(p)]
     assert faults == []
+
+
+def test_the_study_group_caveats_take_at_most_a_third_of_each_pack(sample_pdfs):
+    """Compact caveats (#23): a study group reads status and reason at a glance; the evidence
+    is in the appendix. benchmarks/caveats.py measures it from the PDF's outline."""
+    from benchmarks.caveats import measure
+
+    measured = [m for p in sample_pdfs if p.parent.name.startswith("study-group")
+                and (m := measure(p)) is not None]
+    assert measured
+    assert [(m.file, m.pages, m.total) for m in measured if 3 * m.pages > m.total] == []
+    assert all(m.claims > 0 and m.lines for m in measured)

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -66,11 +67,23 @@ def test_a_verified_quote_is_silent_and_printed_under_its_claim(basic_project):
     pack = assemble(project, area, project.audiences["study-group"])
     assert pack is not None
     html = render_html(pack)
-    entry = html[html.index('id="claim-AL-04"'):]
-    assert "Source&rsquo;s words (p. 1): <q>registration is optional</q>" in entry[:2000] or \
-        "<q>registration is optional</q>" in entry[:2000]
+    # Compact caveats (the default): the entry links to the claim's record, which prints
+    # the source's words under the claim.
+    entry = html[html.index('id="claim-AL-04"'):][:2000]
+    assert 'href="#evidence-AL-04"' in entry and "registration is optional</q>" not in entry
+    record = html[html.index('id="evidence-AL-04"'):][:2000]
+    assert "Source&rsquo;s words (p. 1): <q>registration is optional</q>" in record or \
+        "<q>registration is optional</q>" in record
     # the grade label shows both sides of the dispute: blog F, law A against
-    assert "F3 / A against" in entry[:2000]
+    assert "F3 / A against" in entry and "F3 / A against" in record
+    # Full caveats print the words in the entry itself.
+    full = project.audiences["study-group"]
+    full = replace(full, config=full.config.model_copy(update={"caveats": "full"}))
+    pack = assemble(project, area, full)
+    assert pack is not None
+    html = render_html(pack)
+    entry = html[html.index('id="claim-AL-04"'):][:2500]
+    assert "<q>registration is optional</q>" in entry and 'id="evidence-' not in html
 
 
 def test_a_quote_not_in_the_copy_is_located_and_never_printed(basic_project):

@@ -31,7 +31,7 @@ ET.register_namespace("epub", EPUB_NS)
 
 # Which document each top-level part of the pack goes into, by its class.
 DOCUMENTS = (("cover", ("cover", "front-matter")), ("caveats", ("caveats",)),
-             ("sources", ("sources",)), ("keys", ("keys",)))
+             ("sources", ("sources", "evidence-appendix")), ("keys", ("keys",)))
 BODY = "body"
 ORDER = ("cover", BODY, "caveats", "sources", "keys")
 TITLES = {"cover": N_("Cover and document control"), BODY: N_("Briefing"),
