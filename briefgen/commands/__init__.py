@@ -21,6 +21,7 @@ from briefgen.commands import (
     distribute,
     import_refs,
     init,
+    new,
     schema,
     serve,
 )
@@ -32,7 +33,7 @@ from briefgen.commands.common import (
 )
 from briefgen.errors import BriefgenError
 
-COMMANDS = (build, check, claims, diff, init, serve, distribute, schema, import_refs)
+COMMANDS = (build, check, claims, diff, init, new, serve, distribute, schema, import_refs)
 
 
 def parser() -> argparse.ArgumentParser:

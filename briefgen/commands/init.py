@@ -11,9 +11,10 @@ from briefgen.errors import error
 from briefgen.paths import BUILTIN_AUDIENCES, SKELETON
 
 AUDIENCE_STUB = """\
-# Audience '{name}': briefgen's built-in settings, overridden by any key below.
+{schema}# Audience '{name}': briefgen's built-in settings, overridden by any key below.
 # Keys: title, description, page_size, base_font_size, clearance, sections, inline_grades,
-# explain_grades, citations, palette, chart, require_alt_text, pdf_variant, pdf_tags.
+# explain_grades, caveats, citations, citation_style, palette, chart, require_alt_text,
+# discussion, formats, pdf_variant, pdf_tags, lang, online_url (README, "Audiences").
 extends: {name}
 """
 STYLE_STUB = """\
@@ -40,12 +41,25 @@ def run(args: argparse.Namespace) -> int:
     audiences = args.audience or list(BUILTIN_AUDIENCES)
     if "study-group" not in audiences:
         audiences.insert(0, "study-group")  # the skeleton's default audience
+    from briefgen.commands.new import SCHEMA_FOLDER, schema_line
+    from briefgen.editor_schema import write_schemas
+
     shutil.copytree(SKELETON, target, dirs_exist_ok=True)
+    # Editor schemas, and a line in each YAML file pointing an editor at its own, so
+    # completion and validation work while typing (yaml-language-server).
+    write_schemas(target / SCHEMA_FOLDER)
+    for name, schema in (("briefgen.yaml", "briefgen.schema.json"),
+                         ("sources/references.yaml", "references.schema.json")):
+        path = target / name
+        path.write_text(schema_line(schema, path, target) + path.read_text("utf-8"), "utf-8")
     for name in dict.fromkeys(audiences):
         folder = target / "styles" / name
         folder.mkdir(parents=True)
-        (folder / "audience.yaml").write_text(AUDIENCE_STUB.format(name=name), "utf-8")
+        (folder / "audience.yaml").write_text(AUDIENCE_STUB.format(
+            name=name, schema=schema_line("audience.schema.json", folder / "audience.yaml",
+                                          target)), "utf-8")
         (folder / "style.css").write_text(STYLE_STUB.format(name=name), "utf-8")
     print(f"created a briefgen project in {target} with audiences: {', '.join(audiences)}\n"
+          f"editor schemas in {SCHEMA_FOLDER}/ (each YAML file names its own)\n"
           f"next: cd {target} && briefgen build")
     return EXIT_OK
