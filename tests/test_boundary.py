@@ -437,3 +437,16 @@ def test_serve_pdf_builds_the_previewed_audience_only(tmp_path):
     assert sorted(p.name for p in (root / "output").iterdir()) == [
         ".briefgen-state.json", "manifest.json", "study-group"] or sorted(
         p.name for p in (root / "output").iterdir()) == ["manifest.json", "study-group"]
+
+
+def test_an_unknown_area_lists_and_suggests_only_clear_areas(tmp_path):
+    root = project(tmp_path)
+    red_area(root)
+    typo = run(root, "build", "--area", "alpah")
+    assert typo.returncode == 1
+    assert "sources/: error: no area 'alpah'" in typo.stderr
+    assert "did you mean 'alpha'?" in typo.stderr
+    assert "areas: alpha, beta (and 1 handled above TLP:CLEAR)" in typo.stderr
+    near_red = run(root, "build", "--area", "gamm")
+    assert "gamma" not in near_red.stderr and "did you mean" not in near_red.stderr
+    assert "no area 'gamm'" in near_red.stderr

@@ -36,7 +36,7 @@ from briefgen.build.workers import (
     WorkerPool,
     render_job,
 )
-from briefgen.errors import Diagnostic, Location, error
+from briefgen.errors import BriefgenError, Diagnostic, Location, error
 from briefgen.formats import FORMATS
 from briefgen.loading import audience_file_problems
 from briefgen.model import Audience, Project, stylesheets_for
@@ -275,9 +275,17 @@ def _selection(project: Project, options: BuildOptions) -> tuple[list[str], list
     areas = list(options.areas) or known_areas
     for slug in areas:
         if slug not in known_areas:
-            raise error("sources/", f"no area '{slug}'",
-                        hint=did_you_mean(slug, known_areas,
-                                          f"areas: {', '.join(known_areas) or 'none'}"))
+            # The message quotes only what was typed and the names of TLP:CLEAR areas, so it
+            # is CLEAR itself (a message at sources/ is otherwise withheld as RED): an area
+            # handled above CLEAR is neither listed nor suggested.
+            clear = [a.slug for a in project.areas if a.handling == "CLEAR"]
+            more = len(known_areas) - len(clear)
+            listed = ", ".join(clear) or "none"
+            if more:
+                listed += f" (and {more} handled above TLP:CLEAR)"
+            raise BriefgenError(Diagnostic(
+                Location("sources/"), f"no area '{slug}'",
+                did_you_mean(slug, clear, f"areas: {listed}"), handling="CLEAR"))
     if (options.book or project.config.book) and BOOK in known_areas:
         raise error("sources/book/", "an area may not be called 'book' when the book is built: "
                     "the book is written as output/<audience>/book.pdf",

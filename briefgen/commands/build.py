@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from briefgen.model import Project
 
 
+COMMON = ("quiet", "verbose")  # the shared options it offers (commands/__init__.py)
+
 def add(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     b = sub.add_parser("build", help="build PDF packs into output/", parents=[common])
     b.add_argument("--area", action="append", metavar="AREA",

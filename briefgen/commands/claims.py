@@ -12,6 +12,7 @@ from pathlib import Path
 
 from briefgen.commands.common import EXIT_OK, clearance_options, usage
 
+COMMON = ()  # the shared options it offers (commands/__init__.py)
 
 def add(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     cl = sub.add_parser("claims", help="list every claim with its computed status",

@@ -16,6 +16,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from briefgen.model import Project
 
 
+COMMON = ()  # the shared options it offers (commands/__init__.py)
+
 def add(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     d = sub.add_parser("diff", help="what changed in claims and status between two editions",
                        parents=[common])

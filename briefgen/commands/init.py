@@ -59,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
             name=name, schema=schema_line("audience.schema.json", folder / "audience.yaml",
                                           target)), "utf-8")
         (folder / "style.css").write_text(STYLE_STUB.format(name=name), "utf-8")
-    print(f"created a briefgen project in {target} with audiences: {', '.join(audiences)}\n"
-          f"editor schemas in {SCHEMA_FOLDER}/ (each YAML file names its own)\n"
-          f"next: cd {target} && briefgen build")
+    if not args.quiet:
+        print(f"created a briefgen project in {target} with audiences: {', '.join(audiences)}\n"
+              f"editor schemas in {SCHEMA_FOLDER}/ (each YAML file names its own)\n"
+              f"next: cd {target} && briefgen build")
     return EXIT_OK

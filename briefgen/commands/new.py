@@ -125,7 +125,12 @@ def _area(root: Path, name: str) -> Path:
     return root / "sources" / name
 
 
-def _write_new(root: Path, path: Path, text: str) -> None:
+def say(args: argparse.Namespace, text: str) -> None:
+    if not getattr(args, "quiet", False):
+        print(text)
+
+
+def _write_new(args: argparse.Namespace, root: Path, path: Path, text: str) -> None:
     from briefgen.build.output import atomic_write
 
     shown = paths.shown(path, root)
@@ -133,7 +138,7 @@ def _write_new(root: Path, path: Path, text: str) -> None:
         raise error(shown, "already exists", hint="choose another name; 'new' never "
                     "overwrites a file")
     atomic_write(path, text.encode("utf-8"))
-    print(f"wrote {shown}")
+    say(args, f"wrote {shown}")
 
 
 def _orders(folder: Path) -> list[int]:
@@ -183,9 +188,9 @@ def run_area(args: argparse.Namespace) -> int:
         if isinstance(meta.get("order"), int):
             orders.append(meta["order"])
     title = args.title or slug.replace("-", " ").capitalize()
-    _write_new(root, folder / "_area.md", AREA.format(
+    _write_new(args, root, folder / "_area.md", AREA.format(
         title=_quoted(title), order=max(orders, default=0) + 1, prefix=_prefix_for(slug)))
-    print(f"next: briefgen new note {slug} \"A first note\"")
+    say(args, f"next: briefgen new note {slug} \"A first note\"")
     return EXIT_OK
 
 
@@ -211,10 +216,10 @@ def run_note(args: argparse.Namespace) -> int:
                     hint="give a title with some letters or digits")
     order = (max(_orders(folder), default=0) // 10 + 1) * 10
     stem = f"{order:02d}-{slug}"
-    _write_new(root, folder / f"{stem}.md", NOTE.format(
+    _write_new(args, root, folder / f"{stem}.md", NOTE.format(
         title=_quoted(args.title.strip()), order=order, area=args.area, stem=stem,
         prefix=_area_prefix(root, folder)))
-    print(f"next: briefgen new claim {args.area}/{stem}")
+    say(args, f"next: briefgen new claim {args.area}/{stem}")
     return EXIT_OK
 
 
@@ -342,8 +347,8 @@ def run_claim(args: argparse.Namespace) -> int:
             "its 'claims:' list is laid out in a way 'new claim' does not follow; add the "
             f"claim by hand (id {claim_id})"))
     atomic_write(path, new.encode("utf-8"))
-    print(f"added claim {claim_id} to {shown}")
-    print(f"next: fill in its text, credibility and evidence, and mark it in the text as "
+    say(args, f"added claim {claim_id} to {shown}")
+    say(args, f"next: fill in its text, credibility and evidence, and mark it in the text as "
           f"[[{claim_id}]]")
     return EXIT_OK
 
@@ -392,8 +397,8 @@ def run_ref(args: argparse.Namespace) -> int:
     new = head + old + glue + ("\n" if old else "") + entry
     yamlio.load_yaml(new, REFERENCES_FILE)   # what is written must read back
     atomic_write(target, new.encode("utf-8"))
-    print(f"added reference {ref_id} to {REFERENCES_FILE}")
-    print(f"next: fill it in, grade it (custom.reliability, descriptor), delete 'graded: "
+    say(args, f"added reference {ref_id} to {REFERENCES_FILE}")
+    say(args, f"next: fill it in, grade it (custom.reliability, descriptor), delete 'graded: "
           f"false', and cite it as [@{ref_id}] or as a claim's evidence")
     return EXIT_OK
 
@@ -434,9 +439,9 @@ def run_audience(args: argparse.Namespace) -> int:
     text = AUDIENCE.format(schema=schema_line("audience.schema.json", yaml_path, root),
                            name=name, base=base,
                            title=_quoted(name.replace("-", " ").capitalize()))
-    _write_new(root, yaml_path, text)
-    _write_new(root, folder / "style.css", STYLE.format(name=name, base=base))
-    print(f"next: briefgen build --audience {name}")
+    _write_new(args, root, yaml_path, text)
+    _write_new(args, root, folder / "style.css", STYLE.format(name=name, base=base))
+    say(args, f"next: briefgen build --audience {name}")
     return EXIT_OK
 
 

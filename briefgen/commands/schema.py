@@ -11,8 +11,7 @@ from briefgen.commands.common import EXIT_OK
 def add(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     s = sub.add_parser("schema", parents=[common],
                        help="write JSON Schema for briefgen.yaml, audience.yaml, "
-                            "references.yaml and note/area front matter",
-                       description="example: briefgen schema --out .schemas")
+                            "references.yaml and note/area front matter")
     s.add_argument("--out", type=Path, default=Path("schemas"), metavar="DIR",
                    help="folder to write the *.schema.json files to (default: schemas)")
     s.set_defaults(run=run)
