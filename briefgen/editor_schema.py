@@ -4,6 +4,7 @@ an editor (yaml-language-server, say) can complete and validate while typing."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,33 @@ SCHEMAS: dict[str, tuple[str, Any]] = {
 _CSL_DATE_STRING = {"type": "string", "pattern": r"^\d{4}(-\d{1,2}(-\d{1,2})?)?$"}
 
 
+# TLP levels as the loader reads them (schema.normalise_tlp): FIRST's `TLP:RED` or the bare
+# level, in any case, spaces around. Editors complete from the enum; the pattern accepts the
+# other spellings (JSON Schema patterns have no case-insensitive flag: each letter is a class).
+_TLP_LEVELS = ["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
+
+
+def _any_case(text: str) -> str:
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in text)
+
+
+_TLP_SPELLINGS = {"type": "string", "pattern": (
+    r"^\s*(" + _any_case("TLP:") + r"\s*)?(" + "|".join(_any_case(t) for t in _TLP_LEVELS)
+    + r")\s*$")}
+
+
+def _tlp_spellings(node: Any) -> Any:  # noqa: ANN401
+    """`node` with every TLP enum widened to what the loader accepts."""
+    if isinstance(node, dict):
+        if node.get("enum") == _TLP_LEVELS:
+            rest = {k: v for k, v in node.items() if k not in ("enum", "type")}
+            return {**rest, "anyOf": [{"type": "string", "enum": _TLP_LEVELS}, _TLP_SPELLINGS]}
+        return {k: _tlp_spellings(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_tlp_spellings(v) for v in node]
+    return node
+
+
 def json_schema(name: str) -> dict[str, Any]:
     """The JSON Schema of the file `name` (a key of SCHEMAS)."""
     what, model = SCHEMAS[name]
@@ -40,7 +68,7 @@ def json_schema(name: str) -> dict[str, Any]:
     if model is AudienceConfig:
         # every key may come from the audience it extends
         schema.pop("required", None)
-    return schema
+    return dict(_tlp_spellings(schema))
 
 
 def write_schemas(folder: Path) -> list[Path]:

@@ -37,10 +37,18 @@ if ! fc-list ':family=Noto Sans CJK SC' 2>/dev/null | grep -q .; then
   fi
 fi
 
+started=$SECONDS
 if [ ! -x "$VENV/bin/python" ]; then
+  echo "setup: creating the virtual environment $VENV ($("$PYTHON" --version))" >&2
   "$PYTHON" -m venv "$VENV"
 fi
-# Quiet: only errors. (pip's own notices would bury the build's first lines.)
+# Quiet: only errors (pip's own notices would bury the build's first lines); one line per
+# step instead, so a first run does not sit silent for a minute and a half.
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_WARN_SCRIPT_LOCATION=1
+echo "setup: upgrading pip in $VENV" >&2
 "$VENV/bin/python" -m pip install -q -q --upgrade pip
+echo "setup: installing briefgen and its dependencies into $VENV (pyproject.toml: WeasyPrint," \
+     "Jinja2, pydantic, citeproc-py, Babel, pikepdf, pyHanko, ...; the test tools with [test])" \
+     "- about a minute on a fresh machine" >&2
 "$VENV/bin/python" -m pip install -q -q -e ".[test]"
+echo "setup: done in $((SECONDS - started)) s; $VENV/bin/briefgen is ready" >&2

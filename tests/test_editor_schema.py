@@ -81,3 +81,23 @@ def test_csl_date_strings_pass_the_schema(schemas):
     ref = {"id": "r", "title": "t", "custom": {"reliability": "A", "descriptor": "d"}}
     for issued in ("2025-04-01", "2025-04", 2025, {"date-parts": [[2025, 4]]}):
         assert not list(schemas["references"].iter_errors([{**ref, "issued": issued}]))
+
+
+@pytest.mark.parametrize("spelling", ["RED", "red", "TLP:RED", "tlp:amber+strict", " TLP: Green ",
+                                      "AMBER+STRICT", "Clear"])
+def test_every_tlp_spelling_the_loader_accepts_passes_the_schema(schemas, spelling):
+    from briefgen.schema import AudienceConfig
+
+    AudienceConfig.model_validate({"title": "t", "clearance": spelling})   # the loader: fine
+    assert list(schemas["audience"].iter_errors({"clearance": spelling})) == []
+
+
+@pytest.mark.parametrize("spelling", ["PURPLE", "TLP:", "TLP:REDD", "RED!"])
+def test_a_tlp_level_the_loader_refuses_fails_the_schema(schemas, spelling):
+    import pydantic
+
+    from briefgen.schema import AudienceConfig
+
+    with pytest.raises(pydantic.ValidationError):
+        AudienceConfig.model_validate({"title": "t", "clearance": spelling})
+    assert list(schemas["audience"].iter_errors({"clearance": spelling}))
