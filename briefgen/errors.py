@@ -84,6 +84,15 @@ class Diagnostic:
                 "message": printable(shown.message), "hint": printable(shown.hint),
                 "code": self.code, **({"more": self.more} if self.more else {})}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Diagnostic:
+        """A diagnostic `to_dict` wrote (as a TLP:CLEAR reader saw it), read back."""
+        line, column = data.get("line"), data.get("column")
+        return cls(Location(str(data["file"]), line if isinstance(line, int) else None,
+                            column if isinstance(column, int) else None),
+                   str(data["message"]), str(data.get("hint", "")),
+                   str(data.get("severity", "warning")), str(data.get("code", "")), "CLEAR")
+
     def format(self, clearance: str = "CLEAR") -> str:
         shown = self.shown_to(clearance)
         code = f" [{self.code}]" if self.code else ""

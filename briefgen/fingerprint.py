@@ -113,6 +113,8 @@ def unchanged_since_last_build(root: Path, out_dir: Path, areas: list[str],
                 return None
             if [pdf_stamp(out_dir / f) for f in pack["files"]] != pack["stamps"]:
                 return None
-        return {"warnings": record["warnings"], "packs": [packs[key] for key in wanted]}
+        render = [w for key in wanted for w in packs[key].get("render_warnings", [])]
+        return {"warnings": record["warnings"], "render_warnings": render,
+                "packs": [packs[key] for key in wanted]}
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -162,3 +162,26 @@ def test_quiet_and_verbose(tmp_path):
     verbose = run("-v", "build", cwd=root)
     assert "unchanged study-group/alpha.pdf" in verbose.stdout
     assert verbose.stdout.strip().endswith(f"4 unchanged -> {root / 'output'}")
+
+
+def test_css_warnings_repeat_on_every_build_that_skips_the_pack(tmp_path):
+    """WeasyPrint's warnings about a stylesheet (an unknown property) come from rendering;
+    a no-op build renders nothing and still reports them, as the README says."""
+    root = tmp_path / "p"
+    shutil.copytree(FIXTURE, root)
+    style = root / "styles" / "study-group" / "style.css"
+    style.parent.mkdir(parents=True, exist_ok=True)
+    style.write_text(".claim-entry { colr: red; }\n")
+    warning = "styles/study-group/style.css:1:16: warning: Ignored `colr: red`"
+    first = run("build", "--audience", "study-group", cwd=root)
+    assert first.returncode == 0 and warning in first.stderr, first.stderr
+    again = run("build", "--audience", "study-group", cwd=root)          # nothing changed
+    assert "2 unchanged" in again.stdout and again.stderr.count(warning) == 1, again.stderr
+    other = root / "styles" / "other"          # the project changed, these packs did not
+    other.mkdir()
+    (other / "audience.yaml").write_text("extends: analyst\ntitle: Other\n")
+    loaded = run("build", "--audience", "study-group", cwd=root)   # loads, renders nothing
+    assert "2 unchanged" in loaded.stdout and loaded.stderr.count(warning) == 1, loaded.stderr
+    style.write_text(".claim-entry { color: red; }\n")                   # fixed
+    fixed = run("build", "--audience", "study-group", cwd=root)
+    assert "2 built" in fixed.stdout and "warning" not in fixed.stderr, fixed.stderr

@@ -235,6 +235,20 @@ def _unaccounted(result: PackResult, path: Path, out_dir: Path, why: str) -> Non
              "prove it wrote (a build stopped part-way can leave one)"))
 
 
+def _render_warnings(out_dir: Path) -> dict[str, list[Diagnostic]]:
+    """The CSS warnings each pack's last rendering gave (the state file), by audience/area."""
+    from briefgen.fingerprint import last_build
+
+    found: dict[str, list[Diagnostic]] = {}
+    for pack in (last_build(out_dir) or {}).get("packs", []):
+        try:
+            found[f"{pack['audience']}/{pack['area']}"] = [
+                Diagnostic.from_dict(w) for w in pack.get("render_warnings", [])]
+        except (KeyError, TypeError):
+            continue
+    return found
+
+
 def _last_build(project: Project, options: BuildOptions, areas: list[str],
                 audiences: list[str], out_dir: Path, results: list[PackResult]) -> dict | None:
     """What the next no-op build checks instead of loading the project, if this build was
@@ -266,7 +280,10 @@ def _last_build(project: Project, options: BuildOptions, areas: list[str],
             "packs": [{"audience": r.audience, "area": r.area, "status": str(r.status),
                        "files": [f.file for f in r.files], "pages": r.pages,
                        "stamps": [pdf_stamp(out_dir / f.file) for f in r.files],
-                       "withheld": [asdict(w) for w in r.withheld]} for r in results]}
+                       "withheld": [asdict(w) for w in r.withheld],
+                       # CSS only: it quotes the audience's stylesheet, never content.
+                       "render_warnings": [d.to_dict() for d in r.diagnostics
+                                           if d.code == "css"]} for r in results]}
 
 
 def _selection(project: Project, options: BuildOptions) -> tuple[list[str], list[str]]:
@@ -327,6 +344,9 @@ def _plan(project: Project, out_dir: Path, areas: list[str], audiences: list[str
     area_map = {a.slug: a for a in project.areas}
     pending: list[Job] = []
     mine = shard_of(project, options)
+    # What the stylesheets made WeasyPrint ignore, as the last build saw it: an unchanged
+    # pack is not rendered again, but its warnings are reported again (README).
+    earlier = _render_warnings(out_dir)
     for audience_name in audiences:
         audience = project.audiences[audience_name]
         formats = editions(project, audience, options)
@@ -363,7 +383,8 @@ def _plan(project: Project, out_dir: Path, areas: list[str], audiences: list[str
                 report(PackResult(slug, audience_name, PackStatus.UNCHANGED, str(output),
                                   files[0].pages, sha256=files[0].sha256,
                                   input_hash=digest, withheld=pack.withheld, visible=visible,
-                                  tlp=pack.tlp, files=files))
+                                  tlp=pack.tlp, files=files,
+                                  diagnostics=earlier.get(f"{audience_name}/{slug}", [])))
                 continue
             cfg = audience.config
             pending.append(Job(slug, audience_name, output, digest, confined(pack),

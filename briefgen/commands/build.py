@@ -119,6 +119,14 @@ def _unchanged(args: argparse.Namespace, root: Path) -> bool:
     if not args.quiet:
         for warning in record["warnings"]:
             print(warning, file=sys.stderr)
+        from briefgen.errors import Diagnostic
+
+        shown: set[str] = set()
+        for data in record["render_warnings"]:     # the stylesheets' warnings, once each
+            text = Diagnostic.from_dict(data).format()
+            if text not in shown:
+                shown.add(text)
+                print(text, file=sys.stderr)
         for pack in record["packs"] if args.verbose else ():
             print(f"{pack['status'] if pack['status'] == 'withheld' else 'unchanged':<9} "
                   f"{_names(pack['audience'], pack['area'], pack['files'])}")
