@@ -12,6 +12,12 @@ Faults reported (page numbers are 1-based, as printed):
   contents and the last page are skipped.
 - ``footnote-calls``: two superscript calls run together ("8" then "9" with no gap reads "89").
 - ``outside-page``: text that starts, or by its estimated width ends, outside the page box.
+- ``overflow``: a line that runs past the right edge of its column into the margin (a long
+  URL or token that could not break, a table too wide). Word boxes come from poppler's
+  ``pdftotext -bbox`` (real glyph widths); the column's right edge is where lines end (the
+  98th percentile of line ends over the pack) or, if more of them overflow than that, the
+  left margin mirrored, whichever is further right; a line ending more than 4 pt past it is
+  a fault. Running heads and feet (the top and bottom 8.5 % of the page) are left out.
 
 It reads text with pypdf's extraction visitor (pypdf is already a test dependency), which gives
 each text run's matrix and font size; no layout engine is involved, so it checks the PDF a
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import subprocess
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -140,6 +147,48 @@ def _consecutive(digits: str, start: int | None = None, parts: int = 0) -> bool:
     return False
 
 
+_PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">')
+_WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">'
+                   r"(.*?)</word>")
+
+
+def page_lines(path: Path) -> list[tuple[float, list[tuple[float, float, str]]]]:
+    """Each page's width and its body lines as (start x, end x, text), from the word boxes of
+    ``pdftotext -bbox``: words sharing a baseline make a line."""
+    html = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True,
+                          text=True, check=True, timeout=300).stdout
+    found = []
+    for chunk in html.split("<page ")[1:]:
+        size = _PAGE.match("<page " + chunk)
+        if size is None:
+            continue
+        width, height = float(size[1]), float(size[2])
+        rows: dict[int, list[tuple[float, float, str]]] = {}
+        for m in _WORD.finditer(chunk):
+            x0, y0, x1, y1 = (float(v) for v in m.groups()[:4])
+            if y1 < 0.085 * height or y0 > 0.915 * height:   # running heads and feet
+                continue
+            rows.setdefault(round(y1), []).append((x0, x1, m[5]))
+        found.append((width, [(min(w[0] for w in row), max(w[1] for w in row),
+                               " ".join(w[2] for w in row)) for _, row in sorted(rows.items())]))
+    return found
+
+
+def overflows(path: Path, name: str) -> list[Fault]:
+    pages = page_lines(path)
+    lines = [line for _, page in pages for line in page]
+    if len(lines) < 20:
+        return []
+    ends = sorted(end for _, end, _ in lines)
+    starts = sorted(start for start, _, _ in lines)
+    width = pages[0][0]
+    edge = max(ends[int(len(ends) * 0.98)], width - starts[len(starts) // 20])
+    return [Fault(name, number, "overflow", f"{text[-40:]!r} ends {end - edge:.0f} pt past "
+                  "the column")
+            for number, (_, page) in enumerate(pages, 1)
+            for _, end, text in page if end > edge + 4]
+
+
 def check(path: Path) -> list[Fault]:
     reader = PdfReader(path)
     name = str(path)
@@ -220,6 +269,9 @@ def check(path: Path) -> list[Fault]:
                 if b.x >= a.x and gap < 0.12 * a.size:
                     faults.append(Fault(name, i + 1, "footnote-calls",
                                         f"{a.text!r} then {b.text!r}"))
+
+    # (e) lines running past their column
+    faults += overflows(path, name)
     return sorted(faults, key=lambda f: (f.page, f.kind))
 
 

@@ -72,6 +72,20 @@ def test_text_outside_the_page_is_found(tmp_path):
     assert kinds(_pdf(tmp_path, "outside", body)) == ["outside-page"]
 
 
+def test_a_line_past_its_column_is_found(tmp_path):
+    # A box 10 mm wider than the column (an unbreakable token, a wide table): its last words
+    # end in the right margin, inside the page.
+    wide = ("<p style='width: 118mm; text-align: right; hyphens: manual'>"
+            "https://example.org/a/very/long/address/that/cannot/break</p>")
+    body = _clean().replace("<h2>Part</h2>", "<h2>Part</h2>" + wide)
+    faults = pages.check(_pdf(tmp_path, "overflow", body))
+    assert [f.kind for f in faults] == ["overflow"]
+    assert "cannot/break" in faults[0].detail and "past the column" in faults[0].detail
+    narrow = wide.replace("118mm", "100mm")
+    body = _clean().replace("<h2>Part</h2>", "<h2>Part</h2>" + narrow)
+    assert kinds(_pdf(tmp_path, "inside", body)) == []
+
+
 @pytest.fixture(scope="module")
 def sample_pdfs(tmp_path_factory) -> list[Path]:
     from briefgen.build import BuildOptions, build
