@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# `make test` here stays under five minutes on two cores; the heaviest checks, each with a
+# lighter sibling that runs everywhere, run in full only in CI (.ci/run sets CI=true). A skip
+# says so in the summary.
+FULL = os.environ.get("CI") == "true"
+full_only = pytest.mark.skipif(not FULL, reason="heavy: runs in CI (.ci/run sets CI=true)")
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from conftest import full_only
 
 from briefgen.build import BuildOptions, build
 from briefgen.loading import load_project
@@ -346,6 +347,7 @@ def test_the_biggest_pack_is_handed_to_a_worker_first(tmp_path, monkeypatch):
     assert {r.status for r in results} == {"built"}
 
 
+@full_only  # 14 s; worker recycling
 def test_workers_stay_warm_and_are_replaced_when_they_grow(tmp_path, monkeypatch):
     """A worker renders pack after pack (WeasyPrint imported once) and is replaced only when
     its resident memory after a pack is over the recycling mark."""

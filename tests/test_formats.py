@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from conftest import FULL, full_only
 from test_handling import CANARIES, SHOWN_TO_RED, make_canary_project
 
 from briefgen.build import BuildOptions, build
@@ -36,7 +37,6 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 EPUBCHECK = Path("/usr/share/java/epubcheck.jar")
 AXE = ROOT / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 REQUIRED = bool(os.environ.get("BRIEFGEN_REQUIRE_BROWSER"))
-FULL = os.environ.get("CI") == "true"
 
 
 def need(tool: Path, what: str) -> None:
@@ -257,6 +257,7 @@ def test_an_edition_read_from_bytes_is_its_pdf_too(tmp_path):
                                       .read_bytes())).pages
 
 
+@full_only  # books also built by test_shards here
 def test_the_book_holds_every_area_and_its_contents_agree_with_its_bookmarks(tmp_path):
     """`build --book`: one volume per audience in every format; the contents' page numbers
     are the bookmarks' pages; the index lists every claim the audience may see; the handling

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pypdf
+from conftest import full_only
 from hostile_helpers import (  # the suite's shared helpers
     ENV,
     add_audience,
@@ -73,6 +74,7 @@ def test_faulty_packs_fail_alone_with_exit_code_and_summary(basic_project):
     assert not list(previous.parent.glob(".*.tmp"))                 # no half-written file
 
 
+@full_only  # the timeout itself is tested above (slow/alpha)
 def test_pathological_markdown_is_bounded_by_the_timeout(basic_project):
     # Python-Markdown is quadratic on unclosed brackets: HTML is rendered in the worker, so
     # the per-pack timeout covers it, and the other packs build.
@@ -85,6 +87,7 @@ def test_pathological_markdown_is_bounded_by_the_timeout(basic_project):
     assert status["beta"].message.startswith("timed out after 20 s")
 
 
+@full_only  # 19 s of a runaway pack
 def test_memory_limit_stops_a_runaway_pack_and_the_others_build(basic_project):
     add_audience(basic_project, "hog", "p { margin-top: 1e9px }\n")  # endless pages
     results = build(load_project(basic_project), basic_project / "output", BuildOptions(

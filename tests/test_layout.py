@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from conftest import full_only
 
 from briefgen.layout import SUPPORTED, order_sensitive
 
@@ -119,7 +120,7 @@ def project(tmp_path_factory) -> Path:
 
 
 @SUPPORTED_HERE
-@pytest.mark.parametrize("audience", ["study-group", "large-print"])
+@pytest.mark.parametrize("audience", ["study-group", pytest.param("large-print", marks=full_only)])
 def test_every_page_is_laid_out_once_and_the_pdf_is_unchanged(project, tmp_path, audience):
     once = count(project, "supported", audience, tmp_path / "once.pdf")
     assert once["applied"] is True

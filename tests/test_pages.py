@@ -3,18 +3,16 @@ fault planted in each and one clean; and on built sample packs (two here, all 20
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import FULL
 from weasyprint import HTML
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import pages  # noqa: E402
-
-FULL = os.environ.get("CI") == "true"
 
 PARA = "<p>" + "Body text that fills the line and goes on for a while. " * 6 + "</p>"
 STYLE = ("<style>@page { size: A5; margin: 20mm } body { font: 11pt serif }"

@@ -95,8 +95,9 @@ def test_command_line_names_get_suggestions(tmp_path, args, suggestion):
     assert suggestion in proc.stderr
 
 
-def test_builds_unknown_area_stays_withheld(tmp_path):
-    # `build --area` reports at "sources/", which is handled as TLP:RED (fail closed): the
-    # suggestion, like the list of areas, is not shown to an uncleared terminal.
+def test_builds_unknown_area_suggests_clear_areas_only(tmp_path):
+    # `build --area` reports at "sources/"; the message quotes only what was typed and the
+    # names of TLP:CLEAR areas, so it is shown (an area handled above CLEAR is neither
+    # listed nor suggested: tests/test_boundary.py).
     proc = run(project(tmp_path), "build", "--area", "alfa")
-    assert proc.returncode == 1 and "alpha" not in proc.stderr
+    assert proc.returncode == 1 and "did you mean 'alpha'? areas: alpha, beta" in proc.stderr
