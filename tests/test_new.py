@@ -124,3 +124,14 @@ def test_init_points_each_yaml_file_at_its_schema_and_the_files_validate(project
         errors = [e.message for e in validator.iter_errors(data)]   # dates as editors see them
         assert errors == [], name
     assert cli(project, "check") == 0
+
+
+def test_nothing_is_written_through_a_link_out_of_the_project(project, tmp_path, capsys):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (project / "sources" / "linked").symlink_to(outside, target_is_directory=True)
+    (outside / "_area.md").write_text("---\ntitle: Linked\n---\n")
+    assert cli(project, "new", "note", "linked", "A note") == 1
+    err = capsys.readouterr().err
+    assert "is inside a folder that is a symbolic link (linked)" in err
+    assert list(outside.iterdir()) == [outside / "_area.md"]

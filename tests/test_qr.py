@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import full_only
 from test_distribute import run
 
 FIXTURE = Path(__file__).parent / "fixtures" / "basic"
@@ -61,6 +62,7 @@ def test_a_bad_online_url_is_a_located_error(tmp_path, value, message):
     assert message in proc.stderr and "Traceback" not in proc.stderr
 
 
+@full_only  # the code is read back from the rendered page by the test above, here too
 def test_a_cover_with_a_qr_code_passes_axe_and_epubcheck(with_url):
     from test_formats import AXE, CHROMIUM, CHROMIUM_FLAGS, EPUBCHECK, epubcheck, need
 

@@ -137,6 +137,13 @@ def _write_new(args: argparse.Namespace, root: Path, path: Path, text: str) -> N
     if path.exists() or path.is_symlink():
         raise error(shown, "already exists", hint="choose another name; 'new' never "
                     "overwrites a file")
+    # Only into the project's own folders: never through a link to somewhere else.
+    folder = root
+    for part in path.parent.relative_to(root).parts:
+        folder = folder / part
+        if folder.is_symlink():
+            raise error(shown, f"is inside a folder that is a symbolic link ({part})",
+                        hint="write into a real folder of the project")
     atomic_write(path, text.encode("utf-8"))
     say(args, f"wrote {shown}")
 
