@@ -126,6 +126,9 @@ def _clean(html: str) -> Markup:
     return Markup(URL.sub(r'<span class="url">\1</span>', clean))
 
 
+PUBLIC_LAW = re.compile(r"^\d+[-–]\d+$")
+
+
 def csl_item(ref: Reference, key: str) -> dict[str, object]:
     """A reference as CSL-JSON for citeproc (the grading in `custom` left out)."""
     data = ref.model_dump(by_alias=True, exclude={"custom", "original_title"}, exclude_none=True)
@@ -140,6 +143,13 @@ def csl_item(ref: Reference, key: str) -> dict[str, object]:
     for name in ("volume", "issue", "page"):
         if name in data:
             data[name] = str(data[name])
+    number = str(data.get("number", ""))
+    if data.get("type") == "legislation" and number and not PUBLIC_LAW.match(number):
+        # CSL styles print a statute's number as a US public law ("Pub. L. No. 114-94"): a
+        # number of another form ("Order of the President No. 40") goes after the title,
+        # as such laws are cited, instead of reading "Pub. L. No. Order of the President".
+        del data["number"]
+        data["title"] = f"{data.get('title', '')} ({number})"
     return data
 
 

@@ -363,3 +363,19 @@ def test_styled_addresses_break_at_the_margin_like_briefgen_own():
         styled = format_references(style_text(name, Path("."), "a"), name, {"w": ref})
         assert '<span class="url">https://example.org/a/very/long/path?x=1&amp;y=2</span>' \
             in styled.entries["w"] + styled.cite([("w", "")])
+
+
+def test_a_statute_number_that_is_not_a_us_public_law_goes_after_the_title():
+    from briefgen.citations import csl_item
+    from briefgen.schema import Reference
+
+    def item(number: str) -> dict:
+        return csl_item(Reference.model_validate({
+            "id": "law", "type": "legislation", "title": "People's Police Law",
+            "number": number, "custom": {"reliability": "A", "descriptor": "d"}}), "law")
+
+    order = item("Order of the President No. 40")
+    assert "number" not in order
+    assert order["title"] == "People's Police Law (Order of the President No. 40)"
+    public_law = item("114-94")
+    assert public_law["number"] == "114-94" and public_law["title"] == "People's Police Law"
