@@ -79,9 +79,13 @@ def test_stale_or_missing_output_is_refused_and_amber_needs_recipients(tmp_path)
     assert run(root, "build", "--audience", "study-group").returncode == 0
     note = root / "sources" / "beta" / "10-only.md"
     note.write_text(note.read_text() + "\nA later sentence.\n")
+    other = root / "sources" / "alpha" / "10-facts.md"
+    other.write_text(other.read_text() + "\nA later sentence.\n")
     stale = run(root, "bundle", "--audience", "study-group")
     assert stale.returncode == 1
     assert "output/study-group/beta.pdf: error: built from older sources" in stale.stderr
+    assert "output/study-group/alpha.pdf: error: built from older sources" in stale.stderr
+    assert stale.stderr.count("hint:") == 1          # one remedy, said once
     assert "--build" in stale.stderr and not (root / BUNDLE).exists()
     assert run(root, "build", "--audience", "study-group", "--to", "html").returncode == 0
     note.write_text(note.read_text() + "\nAnother sentence.\n")

@@ -4,6 +4,7 @@ check them (SHA256SUMS, manifest.json) and to handle them (README.txt)."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -135,7 +136,9 @@ def audience_files(project: Project, out_dir: Path, audience: str,
             problems.append(Diagnostic(where, "changed since the build wrote it", hint,
                                        handling="CLEAR"))
     if problems:
-        raise BriefgenError(problems)
+        # One remedy for all of them: said once, under the first, not once per file.
+        raise BriefgenError([problems[0], *(dataclasses.replace(p, hint="") if p.hint == hint
+                                            else p for p in problems[1:])])
     if not entries:
         raise error(f"{shown}/{audience}/", f"nothing was built for audience '{audience}'",
                     hint="build first: briefgen build --audience " + audience)
