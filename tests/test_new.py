@@ -135,3 +135,11 @@ def test_nothing_is_written_through_a_link_out_of_the_project(project, tmp_path,
     err = capsys.readouterr().err
     assert "is inside a folder that is a symbolic link (linked)" in err
     assert list(outside.iterdir()) == [outside / "_area.md"]
+
+
+def test_ids_are_counted_from_the_projects_own_files_only(project, tmp_path, capsys):
+    outside = tmp_path / "outside.md"
+    outside.write_text("---\ntitle: x\nclaims:\n  - id: EX-99\n    text: t\n---\n")
+    (project / "sources" / "example" / "90-linked.md").symlink_to(outside)
+    assert cli(project, "new", "claim", "example/10-first-note") == 0
+    assert "added claim EX-03" in capsys.readouterr().out

@@ -148,6 +148,24 @@ def _write_new(args: argparse.Namespace, root: Path, path: Path, text: str) -> N
     say(args, f"wrote {shown}")
 
 
+def _plain(root: Path, path: Path) -> bool:
+    """Whether `path` is a plain file of the project: 'new' reads nothing through a link
+    (paths.link_problem), as the loader does."""
+    return not paths.link_problem(path, root)
+
+
+def _ids_in(root: Path, path: Path) -> list[tuple[str, str]]:
+    """The (prefix, number) of every claim-like id in a plain note of the project; nothing
+    from a link, a file too big or not UTF-8 (the loader reports those)."""
+    if not _plain(root, path):
+        return []
+    try:
+        text = yamlio.read_text(path, paths.shown(path, root))
+    except BriefgenError:
+        return []
+    return [(m.group(1), m.group(2)) for m in CLAIM_ID.finditer(text)]
+
+
 def _orders(folder: Path) -> list[int]:
     found = []
     for path in folder.glob("*.md"):
@@ -191,6 +209,8 @@ def run_area(args: argparse.Namespace) -> int:
                     hint="choose another name, or add notes to it with 'briefgen new note'")
     orders = []
     for other in _areas(root):
+        if not _plain(root, root / "sources" / other / "_area.md"):
+            continue
         meta = _front_matter(root, root / "sources" / other / "_area.md")
         if isinstance(meta.get("order"), int):
             orders.append(meta["order"])
@@ -273,8 +293,8 @@ def _area_prefix(root: Path, folder: Path) -> str:
     """The prefix most of the area's claims use ('CYB-'), or one made from its name."""
     counts: dict[str, int] = {}
     for path in folder.glob("*.md"):
-        for m in CLAIM_ID.finditer(path.read_text("utf-8", errors="replace")):
-            counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+        for prefix, _ in _ids_in(root, path):
+            counts[prefix] = counts.get(prefix, 0) + 1
     counts.pop(f"{_prefix_for(folder.name)}-KJ", None)
     if counts:
         return max(sorted(counts), key=lambda p: counts[p]).rstrip("-")
@@ -287,10 +307,10 @@ def next_claim_id(root: Path, folder: Path) -> str:
     prefix = _area_prefix(root, folder) + "-"
     numbers, width = [0], 2
     for path in (root / "sources").rglob("*.md"):
-        for m in CLAIM_ID.finditer(path.read_text("utf-8", errors="replace")):
-            if m.group(1) == prefix:
-                numbers.append(int(m.group(2)))
-                width = max(width, len(m.group(2)))
+        for found, number in _ids_in(root, path):
+            if found == prefix:
+                numbers.append(int(number))
+                width = max(width, len(number))
     return f"{prefix}{max(numbers) + 1:0{width}d}"
 
 
