@@ -24,6 +24,18 @@ if [ "$need_system" = 1 ]; then
   fi
 fi
 
+# poppler's pdftotext: the tests and benchmarks/pages.py read word boxes of built PDFs with it.
+if ! command -v pdftotext >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing poppler-utils (pdftotext, for the tests' page checks) with apt-get" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
+  else
+    echo "setup: the tests read PDFs with pdftotext; install it as root with:" >&2
+    echo "  apt-get install poppler-utils" >&2
+  fi
+fi
+
 # Noto CJK: Chinese, Japanese and Korean text (a zh-Hans pack, a Chinese title) is set in it
 # (base.css names it after briefgen's own fonts); without it `check` warns (missing-glyph).
 if ! fc-list ':family=Noto Sans CJK SC' 2>/dev/null | grep -q .; then
