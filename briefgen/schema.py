@@ -32,7 +32,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def normalise_tlp(value: Any) -> Any:  # noqa: ANN401
     """Accept FIRST's own spelling (`TLP:RED`, `tlp:amber+strict`) as well as the bare level."""
-    if isinstance(value, str):
+    if isinstance(value, str) and value.isascii():
+        # ASCII only: str.upper() would also make "ı" an I and "ſ" an S, spellings the
+        # editor schema (editor_schema._TLP_SPELLINGS) rightly refuses.
         text = value.strip()
         if text[:4].upper() == "TLP:":
             text = text[4:].strip()

@@ -92,7 +92,8 @@ def test_every_tlp_spelling_the_loader_accepts_passes_the_schema(schemas, spelli
     assert list(schemas["audience"].iter_errors({"clearance": spelling})) == []
 
 
-@pytest.mark.parametrize("spelling", ["PURPLE", "TLP:", "TLP:REDD", "RED!"])
+@pytest.mark.parametrize("spelling", ["PURPLE", "TLP:", "TLP:REDD", "RED!", "amber+str\u0131ct",
+                                      "amber+\u017ftrict"])
 def test_a_tlp_level_the_loader_refuses_fails_the_schema(schemas, spelling):
     import pydantic
 

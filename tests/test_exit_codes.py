@@ -117,3 +117,8 @@ def test_1_serve_with_no_project(tmp_path):
                            "serve", "--port", "0"], capture_output=True, text=True,
                           timeout=120, check=False)
     assert proc.returncode == 1 and ": error: " in proc.stderr, proc.stderr
+
+
+def test_2_a_clearance_spelt_with_a_letter_that_upper_cases_to_ascii(capsys):
+    code, err = exit_of(capsys, "-C", str(FIXTURE), "check", "--clearance", "amber+str\u0131ct")
+    assert code == 2 and "not a TLP level" in err

@@ -86,7 +86,7 @@ def tlp(value: str) -> str:
     from briefgen.errors import TLP_ORDER
 
     level = value.strip().upper().removeprefix("TLP:").strip()
-    if level not in TLP_ORDER:
+    if not value.isascii() or level not in TLP_ORDER:   # "ı".upper() is "I": ASCII only
         raise argparse.ArgumentTypeError(f"not a TLP level: {value!r} (CLEAR, GREEN, AMBER, "
                                          "AMBER+STRICT, RED)")
     return str(level)
