@@ -30,6 +30,16 @@ TLP_ORDER: dict[str, int] = {"CLEAR": 0, "GREEN": 1, "AMBER": 2, "AMBER+STRICT":
 CONTENT_FOLDER = "sources/"
 
 
+def tlp_spelling(value: str) -> str | None:
+    """The level a TLP spelling names, as FIRST writes it or bare (`TLP:RED`, `tlp:amber+strict`,
+    ` Green `), upper-cased and not yet checked against TLP_ORDER; None unless it is ASCII
+    (str.upper() would also make "ı" an I and "ſ" an S, spellings the editor schema refuses).
+    The one reading of a level, for files (schema.TLP) and the command line (--clearance)."""
+    if not value.isascii():
+        return None
+    return value.strip().upper().removeprefix("TLP:").strip()
+
+
 def printable(text: str) -> str:
     """`text` with control and format characters (escape sequences, bidi overrides, zero
     widths) written as \\uXXXX, so a value from a file cannot drive the terminal or disguise

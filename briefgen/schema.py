@@ -22,7 +22,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from briefgen.errors import TLP_ORDER as TLP_ORDER  # re-exported: the schema's levels
-from briefgen.errors import Collector
+from briefgen.errors import Collector, tlp_spelling
 from briefgen.suggest import did_you_mean
 from briefgen.yamlio import LocDict, LocList
 
@@ -32,13 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def normalise_tlp(value: Any) -> Any:  # noqa: ANN401
     """Accept FIRST's own spelling (`TLP:RED`, `tlp:amber+strict`) as well as the bare level."""
-    if isinstance(value, str) and value.isascii():
-        # ASCII only: str.upper() would also make "ı" an I and "ſ" an S, spellings the
-        # editor schema (editor_schema._TLP_SPELLINGS) rightly refuses.
-        text = value.strip()
-        if text[:4].upper() == "TLP:":
-            text = text[4:].strip()
-        return text.upper()
+    if isinstance(value, str) and (level := tlp_spelling(value)) is not None:
+        return level
     return value
 
 

@@ -83,10 +83,10 @@ def messages_option(parser: argparse.ArgumentParser) -> None:
 def tlp(value: str) -> str:
     """A TLP level as FIRST writes it or bare (`TLP:RED`, `red`). No schema import: argparse
     runs this on the default too, and the no-op build must not load pydantic."""
-    from briefgen.errors import TLP_ORDER
+    from briefgen.errors import TLP_ORDER, tlp_spelling
 
-    level = value.strip().upper().removeprefix("TLP:").strip()
-    if not value.isascii() or level not in TLP_ORDER:   # "ı".upper() is "I": ASCII only
+    level = tlp_spelling(value)
+    if level is None or level not in TLP_ORDER:
         raise argparse.ArgumentTypeError(f"not a TLP level: {value!r} (CLEAR, GREEN, AMBER, "
                                          "AMBER+STRICT, RED)")
     return str(level)
